@@ -1,0 +1,99 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Modules depend one way, lightest first (see README "Layout"):
+//   SunshinePKI (certificates) ← SunshineWire (frames, JSON-RPC, state machines; NIOCore only)
+//   ← SunshineRPC (TLS, sockets, async connections) ← sunshine (CLI)
+let package = Package(
+    name: "sunshine",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sunshine", targets: ["sunshine"]),
+        .library(name: "SunshineWire", targets: ["SunshineWire"]),
+        .library(name: "SunshineRPC", targets: ["SunshineRPC"]),
+        .library(name: "SunshinePKI", targets: ["SunshinePKI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "SunshinePKI",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .target(
+            name: "SunshineWire",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "SunshineRPC",
+            dependencies: [
+                "SunshineWire",
+                "SunshinePKI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sunshine",
+            dependencies: [
+                "SunshinePKI",
+                "SunshineWire",
+                "SunshineRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "SunshineTestSupport",
+            dependencies: ["SunshinePKI"],
+            path: "Tests/SunshineTestSupport"
+        ),
+        .testTarget(
+            name: "SunshineWireTests",
+            dependencies: [
+                "SunshineWire",
+                "SunshineTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SunshinePKITests",
+            dependencies: ["SunshinePKI", "SunshineTestSupport"]
+        ),
+        .testTarget(
+            name: "SunshineRPCTests",
+            dependencies: [
+                "SunshineRPC",
+                "SunshineWire",
+                "SunshinePKI",
+                "SunshineTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

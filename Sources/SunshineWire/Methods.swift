@@ -1,0 +1,93 @@
+/// Method names of protocol version 1 (DESIGN §3.3).
+public enum Method {
+    public static let hello = "hello"
+    public static let ping = "ping"
+    public static let bye = "bye"
+}
+
+/// The protocol versions this build speaks.
+public enum ProtocolVersion {
+    public static let current = 1
+}
+
+/// `hello` params: the first frame a client sends.
+public struct HelloParams: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    /// The node id; must equal the CN of the client's certificate.
+    public var node: String
+    /// `agent` or `operator`; must equal the OU of the client's certificate.
+    public var role: String
+    /// Free text naming the client software and version, for the coordinator's logs.
+    public var software: String
+    /// The largest frame the client accepts.
+    public var maxFrame: Int
+
+    public init(node: String, role: String, software: String, maxFrame: Int = Frame.defaultMaxFrame) {
+        self.protocolVersion = ProtocolVersion.current
+        self.node = node
+        self.role = role
+        self.software = software
+        self.maxFrame = maxFrame
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case protocolVersion = "protocol"
+        case node, role, software, maxFrame
+    }
+}
+
+/// `hello` result.
+public struct HelloResult: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    /// Always `coordinator`.
+    public var node: String
+    /// An id for this connection, for correlating logs on both sides.
+    public var session: String
+    /// The largest frame the coordinator accepts.
+    public var maxFrame: Int
+    /// How often each side pings when idle; a peer silent for three of these is closed.
+    public var heartbeatMs: Int
+    /// The highest change-log sequence number of this node that the coordinator holds durably
+    /// (0 for operators and for agents it has nothing from). The agent resumes pushing after it.
+    public var checkpoint: Int64
+
+    public init(node: String = "coordinator", session: String, maxFrame: Int, heartbeatMs: Int, checkpoint: Int64) {
+        self.protocolVersion = ProtocolVersion.current
+        self.node = node
+        self.session = session
+        self.maxFrame = maxFrame
+        self.heartbeatMs = heartbeatMs
+        self.checkpoint = checkpoint
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case protocolVersion = "protocol"
+        case node, session, maxFrame, heartbeatMs, checkpoint
+    }
+}
+
+/// `ping` params. An agent reports its newest local change-log sequence number and how many of
+/// its changes the coordinator has not yet acknowledged, so operators see who is behind.
+public struct PingParams: Codable, Sendable, Equatable {
+    public var seq: Int64?
+    public var outbox: Int64?
+
+    public init(seq: Int64? = nil, outbox: Int64? = nil) {
+        self.seq = seq
+        self.outbox = outbox
+    }
+}
+
+/// An empty JSON object, the result of `ping`.
+public struct EmptyResult: Codable, Sendable, Equatable {
+    public init() {}
+}
+
+/// `bye` params: why the sender is closing.
+public struct ByeParams: Codable, Sendable, Equatable {
+    public var reason: String
+
+    public init(reason: String) {
+        self.reason = reason
+    }
+}
