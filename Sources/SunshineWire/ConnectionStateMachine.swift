@@ -66,6 +66,7 @@ public struct ConnectionStateMachine: Sendable {
     public let side: Side
     public let configuration: Configuration
     private(set) var phase: Phase
+    private let helloDeadline: NIODeadline
     private var heartbeat: TimeAmount?
     private var lastReceived: NIODeadline
     private var lastSent: NIODeadline
@@ -77,7 +78,8 @@ public struct ConnectionStateMachine: Sendable {
     public init(side: Side, configuration: Configuration = .init(), now: NIODeadline) {
         self.side = side
         self.configuration = configuration
-        self.phase = side == .server ? .awaitingHello(deadline: now + configuration.helloTimeout) : .established
+        self.helloDeadline = now + configuration.helloTimeout
+        self.phase = side == .server ? .awaitingHello(deadline: helloDeadline) : .established
         self.lastReceived = now
         self.lastSent = now
     }
@@ -172,9 +174,11 @@ public struct ConnectionStateMachine: Sendable {
         lastReceived = now
     }
 
-    /// Server: the `hello` was refused; the connection closes.
-    public mutating func helloRejected() {
-        phase = .closed
+    /// Server: the `hello` was refused. With `close`, the connection closes; without, the client may
+    /// send a corrected `hello` before the original deadline.
+    public mutating func helloRejected(close: Bool) {
+        guard phase == .helloInProgress else { return }
+        phase = close ? .closed : .awaitingHello(deadline: helloDeadline)
     }
 
     /// Client: the coordinator answered `hello`; heartbeats start at the interval it announced.

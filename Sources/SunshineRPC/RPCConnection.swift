@@ -1,0 +1,412 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SunshinePKI
+import SunshineWire
+
+/// Settings shared by both ends of a connection.
+public struct RPCConfiguration: Sendable {
+    /// The largest frame this side accepts, announced in `hello`.
+    public var maxFrame: Int = Frame.defaultMaxFrame
+    /// Server: the heartbeat interval announced to clients in the `hello` result.
+    public var heartbeat: TimeAmount = .seconds(5)
+    /// The rules the state machine enforces (hello timeout, call timeout, in-flight bounds).
+    public var connection = ConnectionStateMachine.Configuration()
+
+    public init() {}
+}
+
+/// One live, authenticated JSON-RPC connection over TLS, usable from async code on both sides.
+///
+/// Reading, dispatch and timers run inside the server's or client's task; other tasks use
+/// ``call(_:params:returning:timeout:)``, ``notify(_:params:)`` and ``close(reason:)``. Pipelined
+/// requests are answered as they finish, in any order.
+public final class RPCConnection: Sendable {
+    /// A short random id for this connection, in both sides' logs.
+    public let session: String
+    public let side: ConnectionStateMachine.Side
+    public let remoteAddress: SocketAddress?
+    let configuration: RPCConfiguration
+    let logger: Logger
+    private let channel: any Channel
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private let shared: NIOLockedValueBox<Shared>
+    private let pingReport: @Sendable () async -> PingParams
+
+    private struct Shared {
+        var machine: ConnectionStateMachine
+        var calls: [RPCID: (method: String, promise: EventLoopPromise<MessagePayload>)] = [:]
+        var peerMaxFrame = Frame.defaultMaxFrame
+        var peer: PeerCertificate?
+        var hello: HelloParams?
+        var closeReason: String?
+    }
+
+    init(
+        side: ConnectionStateMachine.Side,
+        channel: any Channel,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        configuration: RPCConfiguration,
+        logger: Logger,
+        pingReport: @escaping @Sendable () async -> PingParams = { PingParams() }
+    ) {
+        self.session = String(UUID().uuidString.lowercased().prefix(8))
+        self.side = side
+        self.channel = channel
+        self.outbound = outbound
+        self.configuration = configuration
+        self.remoteAddress = channel.remoteAddress
+        self.pingReport = pingReport
+        var logger = logger
+        logger[metadataKey: "session"] = "\(session)"
+        self.logger = logger
+        self.shared = NIOLockedValueBox(
+            Shared(machine: ConnectionStateMachine(side: side, configuration: configuration.connection, now: .now()))
+        )
+    }
+
+    /// The peer's certificate identity: on a server once `hello` succeeded, on a client once the
+    /// handshake did.
+    public var peer: PeerCertificate? { shared.withLockedValue { $0.peer } }
+
+    /// The `hello` the client sent (server side).
+    public var hello: HelloParams? { shared.withLockedValue { $0.hello } }
+
+    /// Whether the connection has closed.
+    public var isClosed: Bool { shared.withLockedValue { $0.machine.isClosed } }
+
+    // MARK: Calls to the peer
+
+    /// Sends a request and waits for its result.
+    ///
+    /// - Throws: the peer's ``RPCError``, or ``RPCCallError`` for a timeout, a closed connection or
+    ///   an oversized message.
+    public func call<Params: Encodable & Sendable, Result: Decodable>(
+        _ method: String,
+        params: Params,
+        returning: Result.Type = Result.self,
+        timeout: TimeAmount? = nil
+    ) async throws -> Result {
+        let payload = try await rawCall(method, params: params, timeout: timeout)
+        return try payload.result(as: Result.self)
+    }
+
+    /// Sends a notification (no answer expected).
+    public func notify<Params: Encodable & Sendable>(_ method: String, params: Params) async throws {
+        try await send(OutboundMessage.notification(method: method, params: params), method: method)
+    }
+
+    /// Says `bye` with a reason, flushes, and closes. Calls still waiting fail.
+    public func close(reason: String) async {
+        guard let frame = try? OutboundMessage.notification(method: Method.bye, params: ByeParams(reason: reason)) else { return }
+        await finish(sending: frame, reason: "closed here: \(reason)")
+    }
+
+    func rawCall<Params: Encodable & Sendable>(_ method: String, params: Params, timeout: TimeAmount?) async throws -> MessagePayload {
+        let promise = channel.eventLoop.makePromise(of: MessagePayload.self)
+        let started = shared.withLockedValue { state -> Swift.Result<RPCID, RPCError> in
+            let result = state.machine.startCall(timeout: timeout, now: .now())
+            if case .success(let id) = result { state.calls[id] = (method, promise) }
+            return result
+        }
+        let id: RPCID
+        switch started {
+        case .success(let started): id = started
+        case .failure(let error):
+            promise.fail(error)
+            throw error
+        }
+        do {
+            try await send(OutboundMessage.request(id: id, method: method, params: params), method: method)
+        } catch {
+            _ = takeCall(id)
+            promise.fail(error)
+            throw error
+        }
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            self.takeCall(id)?.promise.fail(CancellationError())
+        }
+    }
+
+    private func takeCall(_ id: RPCID) -> (method: String, promise: EventLoopPromise<MessagePayload>)? {
+        shared.withLockedValue { state in
+            state.machine.cancelCall(id: id)
+            return state.calls.removeValue(forKey: id)
+        }
+    }
+
+    /// Writes one payload, refusing what the peer's maxFrame would refuse.
+    private func send(_ payload: ByteBuffer, method: String) async throws {
+        let limit = shared.withLockedValue { $0.peerMaxFrame }
+        guard payload.readableBytes <= limit else {
+            throw RPCCallError.tooLarge(method: method, bytes: payload.readableBytes, peerMaxFrame: limit)
+        }
+        try await outbound.write(payload)
+        shared.withLockedValue { $0.machine.sent(now: .now()) }
+    }
+
+    // MARK: Running
+
+    /// Reads and dispatches until the connection closes; runs the heartbeat timer beside it.
+    func run(
+        inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
+        responder: any RPCResponder,
+        serverIdentity: EventLoopFuture<PeerCertificate>? = nil
+    ) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.runTimer() }
+            await self.read(inbound, responder: responder, serverIdentity: serverIdentity, group: &group)
+            await self.finish(sending: nil, reason: "the peer closed the connection")
+            group.cancelAll()
+        }
+        await responder.connectionClosed(self)
+    }
+
+    private func read(
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
+        responder: any RPCResponder,
+        serverIdentity: EventLoopFuture<PeerCertificate>?,
+        group: inout DiscardingTaskGroup
+    ) async {
+        do {
+            for try await frame in inbound {
+                let parsed: Swift.Result<InboundMessage, EnvelopeError>
+                do throws(EnvelopeError) {
+                    parsed = .success(try InboundMessage.parse(frame))
+                } catch {
+                    parsed = .failure(error)
+                }
+                let action = shared.withLockedValue { $0.machine.received(parsed, now: .now()) }
+                guard case .success(let message) = parsed else {
+                    if case .reject(let id, let error, let close) = action {
+                        logger.notice("refused a frame: \(error.message)")
+                        if close { return await finish(sending: OutboundMessage.error(id: id, error), reason: error.message) }
+                        try? await send(OutboundMessage.error(id: id, error), method: "error")
+                    }
+                    continue
+                }
+                if await perform(action, message: message, responder: responder, serverIdentity: serverIdentity, group: &group) {
+                    return
+                }
+            }
+        } catch let error as FrameError {
+            let action = shared.withLockedValue { $0.machine.receivedFrameError(error) }
+            logger.notice("framing error: \(error)")
+            if case .reject(let id, let rpcError, _) = action {
+                await finish(sending: OutboundMessage.error(id: id, rpcError), reason: rpcError.message)
+            }
+        } catch {
+            // TLS failures (plaintext to the TLS port, a refused certificate) and resets end here,
+            // for this connection only.
+            logger.info("connection ended: \(error)")
+        }
+    }
+
+    /// Carries out one inbound action; returns true when the connection is done.
+    private func perform(
+        _ action: ConnectionStateMachine.InboundAction,
+        message: InboundMessage,
+        responder: any RPCResponder,
+        serverIdentity: EventLoopFuture<PeerCertificate>?,
+        group: inout DiscardingTaskGroup
+    ) async -> Bool {
+        switch action {
+        case .handleHello(let id, let payload):
+            return await acceptHello(id: id, payload: payload.payload, responder: responder, serverIdentity: serverIdentity)
+        case .dispatchRequest(let id, let method):
+            guard case .request(_, _, let payload) = message else { return false }
+            group.addTask { await self.answer(id: id, method: method, payload: payload, responder: responder) }
+        case .dispatchNotification(let method):
+            guard case .notification(_, let payload) = message else { return false }
+            await responder.receive(notification: method, payload: payload, on: self)
+        case .completeCall(let id, let error):
+            guard let call = shared.withLockedValue({ $0.calls.removeValue(forKey: id) }) else { return false }
+            if let error {
+                call.promise.fail(error)
+            } else if case .response(_, let payload) = message {
+                call.promise.succeed(payload)
+            }
+        case .heartbeatAnswered, .ignore:
+            break
+        case .reject(let id, let error, let close):
+            logger.notice("refused a message: \(error.message)")
+            if close {
+                await finish(sending: OutboundMessage.error(id: id, error), reason: error.message)
+                return true
+            }
+            try? await send(OutboundMessage.error(id: id, error), method: "error")
+        case .peerClosed(let reason):
+            logger.info("peer closed: \(reason)")
+            await finish(sending: nil, reason: "closed by the peer: \(reason)")
+            return true
+        }
+        return false
+    }
+
+    /// Server: checks a `hello` against the certificate and the protocol, then asks the application.
+    private func acceptHello(
+        id: RPCID,
+        payload: MessagePayload,
+        responder: any RPCResponder,
+        serverIdentity: EventLoopFuture<PeerCertificate>?
+    ) async -> Bool {
+        func refuse(_ error: RPCError, close: Bool) async -> Bool {
+            shared.withLockedValue { $0.machine.helloRejected(close: close) }
+            logger.notice("refused hello: \(error.message)")
+            if close {
+                await finish(sending: OutboundMessage.error(id: id, error), reason: error.message)
+            } else {
+                try? await send(OutboundMessage.error(id: id, error), method: Method.hello)
+            }
+            return close
+        }
+        guard let serverIdentity, let peer = try? await serverIdentity.get() else {
+            return await refuse(.forbidden("The TLS peer could not be identified; present a certificate issued by the cluster CA."), close: true)
+        }
+        let hello: HelloParams
+        do throws(RPCError) {
+            hello = try payload.params(as: HelloParams.self)
+        } catch {
+            return await refuse(error, close: false)
+        }
+        guard hello.protocolVersion == ProtocolVersion.current else {
+            return await refuse(
+                RPCError(.unsupportedProtocol, "This coordinator speaks protocol \(ProtocolVersion.current), not \(hello.protocolVersion); upgrade the client."),
+                close: true
+            )
+        }
+        guard hello.maxFrame >= Frame.minimumMaxFrame else {
+            return await refuse(.invalidParams("maxFrame must be at least \(Frame.minimumMaxFrame) bytes."), close: false)
+        }
+        guard hello.node == peer.identity.node, hello.role == peer.identity.role.rawValue else {
+            return await refuse(
+                .forbidden(
+                    "hello says \(hello.node) (\(hello.role)) but the certificate is \(peer.identity); a node may only speak as itself."
+                ),
+                close: true
+            )
+        }
+        shared.withLockedValue {
+            $0.peer = peer
+            $0.hello = hello
+        }
+        let checkpoint: Int64
+        do {
+            checkpoint = try await responder.acceptHello(hello, from: peer, on: self)
+        } catch let error as RPCError {
+            return await refuse(error, close: error.known == .forbidden || (error.known?.closesConnection ?? true))
+        } catch {
+            return await refuse(.internal("The coordinator could not start the session (\(error)); try again."), close: false)
+        }
+        let result = HelloResult(
+            session: session,
+            maxFrame: configuration.maxFrame,
+            heartbeatMs: Int(configuration.heartbeat.nanoseconds / 1_000_000),
+            checkpoint: checkpoint
+        )
+        await setPeerMaxFrame(hello.maxFrame)
+        shared.withLockedValue { $0.machine.helloAccepted(heartbeat: configuration.heartbeat, now: .now()) }
+        do {
+            try await send(OutboundMessage.response(id: id, result: result), method: Method.hello)
+        } catch {
+            return true
+        }
+        logger.info("hello from \(peer.identity) (\(hello.software))")
+        return false
+    }
+
+    /// Client: the coordinator's `hello` result sets the heartbeat and the frame limit.
+    func helloCompleted(_ result: HelloResult, peer: PeerCertificate) async {
+        shared.withLockedValue {
+            $0.peer = peer
+            $0.machine.helloCompleted(heartbeat: .milliseconds(Int64(max(result.heartbeatMs, 100))), now: .now())
+        }
+        await setPeerMaxFrame(result.maxFrame)
+    }
+
+    private func setPeerMaxFrame(_ bytes: Int) async {
+        shared.withLockedValue { $0.peerMaxFrame = bytes }
+        try? await channel.triggerUserOutboundEvent(FrameEncoder.PeerMaxFrame(bytes)).get()
+    }
+
+    /// Runs one request and answers it.
+    private func answer(id: RPCID, method: String, payload: MessagePayload, responder: any RPCResponder) async {
+        defer { shared.withLockedValue { $0.machine.inboundFinished() } }
+        let frame: ByteBuffer
+        do {
+            let result: any Encodable & Sendable
+            if method == Method.ping {
+                let params = try payload.params(as: PingParams.self)
+                await responder.pinged(params, on: self)
+                result = EmptyResult()
+            } else {
+                result = try await responder.respond(to: method, payload: payload, on: self)
+            }
+            frame = try OutboundMessage.response(id: id, result: result)
+        } catch let error as RPCError {
+            frame = OutboundMessage.error(id: id, error)
+        } catch {
+            logger.error("\(method) failed: \(error)")
+            frame = OutboundMessage.error(id: id, .internal("The \(method) request failed inside the server and had no effect; try again."))
+        }
+        do {
+            try await send(frame, method: method)
+        } catch RPCCallError.tooLarge(_, let bytes, let limit) {
+            let error = RPCError.internal("The answer (\(bytes) bytes) is over your maxFrame of \(limit) bytes; ask for less at once.")
+            try? await send(OutboundMessage.error(id: id, error), method: method)
+        } catch {
+            logger.debug("could not answer \(method): \(error)")
+        }
+    }
+
+    private func runTimer() async {
+        while !Task.isCancelled {
+            let (actions, next) = shared.withLockedValue { state in
+                (state.machine.tick(now: .now()), state.machine.nextDeadline())
+            }
+            for action in actions {
+                switch action {
+                case .sendHeartbeat(let id):
+                    let report = await pingReport()
+                    if let frame = try? OutboundMessage.request(id: id, method: Method.ping, params: report) {
+                        try? await send(frame, method: Method.ping)
+                    }
+                case .failCall(let id):
+                    if let call = shared.withLockedValue({ $0.calls.removeValue(forKey: id) }) {
+                        let seconds = Double((configuration.connection.callTimeout.nanoseconds) / 1_000_000) / 1000
+                        call.promise.fail(RPCCallError.timedOut(method: call.method, seconds: seconds))
+                    }
+                case .close(let error):
+                    logger.notice("closing: \(error.message)")
+                    await finish(sending: OutboundMessage.error(id: nil, error), reason: error.message)
+                    return
+                }
+            }
+            let now = NIODeadline.now()
+            let wake = min(next ?? now + .seconds(1), now + .seconds(1))
+            let nanoseconds = max(wake - now, .milliseconds(1)).nanoseconds
+            try? await Task.sleep(nanoseconds: UInt64(nanoseconds))
+        }
+    }
+
+    /// Sends a last frame (if any), closes the channel and fails every call still waiting.
+    /// Safe to call more than once.
+    private func finish(sending last: ByteBuffer?, reason: String) async {
+        let calls = shared.withLockedValue { state -> [(method: String, promise: EventLoopPromise<MessagePayload>)] in
+            _ = state.machine.close()
+            if state.closeReason == nil { state.closeReason = reason }
+            defer { state.calls.removeAll() }
+            return Array(state.calls.values)
+        }
+        for call in calls {
+            call.promise.fail(RPCCallError.connectionClosed(reason: reason))
+        }
+        if let last {
+            try? await channel.writeAndFlush(last).get()
+        }
+        try? await channel.close().get()
+    }
+}

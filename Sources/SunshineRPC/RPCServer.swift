@@ -1,0 +1,194 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import SunshinePKI
+import SunshineWire
+
+/// The coordinator's listener: accepts TLS connections from agents and operators and runs one
+/// ``RPCConnection`` per client. One connection's failure never touches another.
+///
+/// Runs as a swift-service-lifecycle `Service`: on graceful shutdown it stops accepting, says `bye`
+/// to every client and returns when they are closed.
+public final class RPCServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var listen: Endpoint
+        public var rpc = RPCConfiguration()
+        /// Connections served at once; one more is answered `overloaded` and closed.
+        public var maxConnections = 4_096
+        /// Roles allowed to connect.
+        public var allowedRoles: Set<NodeRole> = [.agent, .operator]
+
+        public init(listen: Endpoint) {
+            self.listen = listen
+        }
+    }
+
+    private enum Binding {
+        case waiting([CheckedContinuation<SocketAddress, any Error>])
+        case bound(SocketAddress)
+        case failed(any Error)
+    }
+
+    public let configuration: Configuration
+    private let tls: NIOSSLContext
+    private let revocations: RevocationList
+    private let responder: any RPCResponder
+    private let logger: Logger
+    private let eventLoopGroup: any EventLoopGroup
+    private let binding = NIOLockedValueBox(Binding.waiting([]))
+    private let live = NIOLockedValueBox([ObjectIdentifier: RPCConnection]())
+
+    public init(
+        configuration: Configuration,
+        tls: NIOSSLContext,
+        revocations: RevocationList = RevocationList(),
+        responder: any RPCResponder,
+        logger: Logger = Logger(label: "sunshine.rpc"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.tls = tls
+        self.revocations = revocations
+        self.responder = responder
+        self.logger = logger
+        self.eventLoopGroup = eventLoopGroup
+    }
+
+    /// The address the server listens on, once bound (useful with port 0).
+    public func localAddress() async throws -> SocketAddress {
+        try await withCheckedThrowingContinuation { continuation in
+            let resolved: Swift.Result<SocketAddress, any Error>? = binding.withLockedValue { state in
+                switch state {
+                case .waiting(var waiters):
+                    waiters.append(continuation)
+                    state = .waiting(waiters)
+                    return nil
+                case .bound(let address): return .success(address)
+                case .failed(let error): return .failure(error)
+                }
+            }
+            if let resolved { continuation.resume(with: resolved) }
+        }
+    }
+
+    /// The connections currently open.
+    public var connections: [RPCConnection] { live.withLockedValue { Array($0.values) } }
+
+    public func run() async throws {
+        let serverChannel: NIOAsyncChannel<(NIOAsyncChannel<ByteBuffer, ByteBuffer>, EventLoopFuture<PeerCertificate>), Never>
+        do {
+            serverChannel = try await ServerBootstrap(group: eventLoopGroup)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: configuration.listen.host, port: configuration.listen.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try Self.configurePipeline(
+                            channel,
+                            tls: NIOSSLServerHandler(context: self.tls),
+                            maxFrame: self.configuration.rpc.maxFrame,
+                            allowedRoles: self.configuration.allowedRoles,
+                            revocations: self.revocations
+                        )
+                    }
+                }
+        } catch {
+            let failure = RPCServerError("Cannot listen on \(configuration.listen) (\(error)); pick another --listen address or stop what uses it.")
+            resolveBinding(.failure(failure))
+            throw failure
+        }
+        if let address = serverChannel.channel.localAddress { resolveBinding(.success(address)) }
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await serverChannel.executeThenClose { inbound in
+                    for try await (connection, identity) in inbound {
+                        group.addTask { await self.serve(connection, identity: identity) }
+                    }
+                }
+                await self.sayBye(reason: "the coordinator is shutting down")
+            }
+        } onGracefulShutdown: {
+            serverChannel.channel.close(promise: nil)
+        }
+    }
+
+    /// TLS, framing and identity, in the order bytes flow (shared with ``RPCClient``).
+    static func configurePipeline(
+        _ channel: any Channel,
+        tls: NIOSSLHandler,
+        maxFrame: Int,
+        allowedRoles: Set<NodeRole>,
+        revocations: RevocationList
+    ) throws -> (NIOAsyncChannel<ByteBuffer, ByteBuffer>, EventLoopFuture<PeerCertificate>) {
+        let identity = channel.eventLoop.makePromise(of: PeerCertificate.self)
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(tls)
+        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maxFrame: maxFrame)))
+        try pipeline.addHandler(FrameEncoder())
+        try pipeline.addHandler(PeerIdentityHandler(allowedRoles: allowedRoles, revocations: revocations, promise: identity))
+        let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        return (asyncChannel, identity.futureResult)
+    }
+
+    private func serve(_ child: NIOAsyncChannel<ByteBuffer, ByteBuffer>, identity: EventLoopFuture<PeerCertificate>) async {
+        do {
+            try await child.executeThenClose { inbound, outbound in
+                let connection = RPCConnection(
+                    side: .server,
+                    channel: child.channel,
+                    outbound: outbound,
+                    configuration: configuration.rpc,
+                    logger: logger
+                )
+                let key = ObjectIdentifier(connection)
+                let admitted = live.withLockedValue { live -> Bool in
+                    guard live.count < configuration.maxConnections else { return false }
+                    live[key] = connection
+                    return true
+                }
+                guard admitted else {
+                    let error = RPCError.overloaded("The coordinator serves \(configuration.maxConnections) connections already; retry shortly.")
+                    try? await child.channel.writeAndFlush(OutboundMessage.error(id: nil, error)).get()
+                    return
+                }
+                defer { _ = live.withLockedValue { $0.removeValue(forKey: key) } }
+                await connection.run(inbound: inbound, responder: responder, serverIdentity: identity)
+            }
+        } catch {
+            logger.debug("connection closed with \(error)")
+        }
+    }
+
+    private func sayBye(reason: String) async {
+        await withDiscardingTaskGroup { group in
+            for connection in connections {
+                group.addTask { await connection.close(reason: reason) }
+            }
+        }
+    }
+
+    private func resolveBinding(_ result: Swift.Result<SocketAddress, any Error>) {
+        let waiters = binding.withLockedValue { state -> [CheckedContinuation<SocketAddress, any Error>] in
+            guard case .waiting(let waiters) = state else { return [] }
+            switch result {
+            case .success(let address): state = .bound(address)
+            case .failure(let error): state = .failed(error)
+            }
+            return waiters
+        }
+        for waiter in waiters { waiter.resume(with: result) }
+    }
+}
+
+/// The listener could not start, in one sentence.
+public struct RPCServerError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
