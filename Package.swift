@@ -53,12 +53,36 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "SunshineAgent",
+            dependencies: [
+                "SunshineRPC",
+                "SunshineWire",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "SunshineCoordinator",
+            dependencies: [
+                "SunshineRPC",
+                "SunshineWire",
+                "SunshinePKI",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "sunshine",
             dependencies: [
                 "SunshinePKI",
                 "SunshineWire",
                 "SunshineRPC",
+                "SunshineAgent",
+                "SunshineCoordinator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -78,6 +102,10 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "SunshineAgentTests",
+            dependencies: ["SunshineAgent"]
         ),
         .testTarget(
             name: "SunshinePKITests",

@@ -103,6 +103,19 @@ public final class RPCConnection: Sendable {
         await finish(sending: frame, reason: "closed here: \(reason)")
     }
 
+    /// Returns when the connection has closed, for whatever reason.
+    public func waitUntilClosed() async {
+        try? await channel.closeFuture.get()
+    }
+
+    /// Starts saying `bye` and closing without waiting; for synchronous contexts such as a
+    /// graceful-shutdown handler.
+    public func beginClose(reason: String) {
+        guard let frame = try? OutboundMessage.notification(method: Method.bye, params: ByeParams(reason: reason)) else { return }
+        let channel = self.channel
+        channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+    }
+
     func rawCall<Params: Encodable & Sendable>(_ method: String, params: Params, timeout: TimeAmount?) async throws -> MessagePayload {
         let promise = channel.eventLoop.makePromise(of: MessagePayload.self)
         let started = shared.withLockedValue { state -> Swift.Result<RPCID, RPCError> in
