@@ -33,10 +33,21 @@ public final class RPCConnection: Sendable {
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private let shared: NIOLockedValueBox<Shared>
     private let pingReport: @Sendable () async -> PingParams
+    /// Wakes the timer task: at the state machine's next deadline (scheduled on the event loop, so
+    /// an idle connection costs no polling) and whenever a state change may move that deadline.
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    private let scheduledWake = NIOLockedValueBox<Scheduled<Void>?>(nil)
+
+    private struct PendingCall {
+        var method: String
+        var timeout: TimeAmount
+        var promise: EventLoopPromise<MessagePayload>
+    }
 
     private struct Shared {
         var machine: ConnectionStateMachine
-        var calls: [RPCID: (method: String, promise: EventLoopPromise<MessagePayload>)] = [:]
+        var calls: [RPCID: PendingCall] = [:]
         var peerMaxFrame = Frame.defaultMaxFrame
         var peer: PeerCertificate?
         var hello: HelloParams?
@@ -64,6 +75,8 @@ public final class RPCConnection: Sendable {
         self.shared = NIOLockedValueBox(
             Shared(machine: ConnectionStateMachine(side: side, configuration: configuration.connection, now: .now()))
         )
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wake.yield()
     }
 
     /// The peer's certificate identity: on a server once `hello` succeeded, on a client once the
@@ -120,12 +133,16 @@ public final class RPCConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: MessagePayload.self)
         let started = shared.withLockedValue { state -> Swift.Result<RPCID, RPCError> in
             let result = state.machine.startCall(timeout: timeout, now: .now())
-            if case .success(let id) = result { state.calls[id] = (method, promise) }
+            if case .success(let id) = result {
+                state.calls[id] = PendingCall(method: method, timeout: timeout ?? configuration.connection.callTimeout, promise: promise)
+            }
             return result
         }
         let id: RPCID
         switch started {
-        case .success(let started): id = started
+        case .success(let started):
+            id = started
+            wake.yield()
         case .failure(let error):
             promise.fail(error)
             throw error
@@ -144,7 +161,7 @@ public final class RPCConnection: Sendable {
         }
     }
 
-    private func takeCall(_ id: RPCID) -> (method: String, promise: EventLoopPromise<MessagePayload>)? {
+    private func takeCall(_ id: RPCID) -> PendingCall? {
         shared.withLockedValue { state in
             state.machine.cancelCall(id: id)
             return state.calls.removeValue(forKey: id)
@@ -322,6 +339,7 @@ public final class RPCConnection: Sendable {
         )
         await setPeerMaxFrame(hello.maxFrame)
         shared.withLockedValue { $0.machine.helloAccepted(heartbeat: configuration.heartbeat, now: .now()) }
+        wake.yield()
         do {
             try await send(OutboundMessage.response(id: id, result: result), method: Method.hello)
         } catch {
@@ -337,6 +355,7 @@ public final class RPCConnection: Sendable {
             $0.peer = peer
             $0.machine.helloCompleted(heartbeat: .milliseconds(Int64(max(result.heartbeatMs, 100))), now: .now())
         }
+        wake.yield()
         await setPeerMaxFrame(result.maxFrame)
     }
 
@@ -376,7 +395,7 @@ public final class RPCConnection: Sendable {
     }
 
     private func runTimer() async {
-        while !Task.isCancelled {
+        for await _ in wakeups {
             let (actions, next) = shared.withLockedValue { state in
                 (state.machine.tick(now: .now()), state.machine.nextDeadline())
             }
@@ -389,7 +408,7 @@ public final class RPCConnection: Sendable {
                     }
                 case .failCall(let id):
                     if let call = shared.withLockedValue({ $0.calls.removeValue(forKey: id) }) {
-                        let seconds = Double((configuration.connection.callTimeout.nanoseconds) / 1_000_000) / 1000
+                        let seconds = Double(call.timeout.nanoseconds / 1_000_000) / 1000
                         call.promise.fail(RPCCallError.timedOut(method: call.method, seconds: seconds))
                     }
                 case .close(let error):
@@ -398,17 +417,21 @@ public final class RPCConnection: Sendable {
                     return
                 }
             }
-            let now = NIODeadline.now()
-            let wake = min(next ?? now + .seconds(1), now + .seconds(1))
-            let nanoseconds = max(wake - now, .milliseconds(1)).nanoseconds
-            try? await Task.sleep(nanoseconds: UInt64(nanoseconds))
+            if let next {
+                let wake = self.wake
+                let task = channel.eventLoop.scheduleTask(deadline: next) { _ = wake.yield() }
+                scheduledWake.withLockedValue { scheduled -> Scheduled<Void>? in
+                    defer { scheduled = task }
+                    return scheduled
+                }?.cancel()
+            }
         }
     }
 
     /// Sends a last frame (if any), closes the channel and fails every call still waiting.
     /// Safe to call more than once.
     private func finish(sending last: ByteBuffer?, reason: String) async {
-        let calls = shared.withLockedValue { state -> [(method: String, promise: EventLoopPromise<MessagePayload>)] in
+        let calls = shared.withLockedValue { state -> [PendingCall] in
             _ = state.machine.close()
             if state.closeReason == nil { state.closeReason = reason }
             defer { state.calls.removeAll() }
@@ -417,6 +440,8 @@ public final class RPCConnection: Sendable {
         for call in calls {
             call.promise.fail(RPCCallError.connectionClosed(reason: reason))
         }
+        scheduledWake.withLockedValue { $0.take() }?.cancel()
+        wake.finish()
         if let last {
             try? await channel.writeAndFlush(last).get()
         }

@@ -244,7 +244,7 @@ public struct ConnectionStateMachine: Sendable {
                     + [.close(.timeout("The peer was silent for \(Self.describe(silence)) (\(configuration.silentHeartbeats) heartbeats); the connection is closed."))]
             }
         }
-        for (id, deadline) in pending.sorted(by: { $0.key < $1.key }) where now >= deadline {
+        for id in pending.filter({ now >= $0.value }).keys.sorted() {
             pending.removeValue(forKey: id)
             if id == heartbeatID {
                 heartbeatID = nil
