@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SunshineAgentTests",
-            dependencies: ["SunshineAgent"]
+            dependencies: ["SunshineAgent", "SunshineRPC", "SunshinePKI", "SunshineTestSupport"]
         ),
         .testTarget(
             name: "SunshinePKITests",

@@ -15,8 +15,12 @@ import pathlib
 import sys
 
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+
+try:  # jsonschema ≥ 4.18 resolves $ref through a referencing.Registry
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+except ImportError:  # older jsonschema (Debian's python3-jsonschema) uses a RefResolver store
+    Registry = None
 
 
 def load_registry(root: pathlib.Path):
@@ -25,15 +29,25 @@ def load_registry(root: pathlib.Path):
         contents = json.loads(path.read_text(encoding="utf-8"))
         Draft202012Validator.check_schema(contents)
         schemas[path.relative_to(root).as_posix()] = contents
+    if Registry is None:
+        return schemas, {schema["$id"]: schema for schema in schemas.values()}
     registry = Registry().with_resources(
         (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012)) for schema in schemas.values()
     )
     return schemas, registry
 
 
+def make_validator(schema, registry):
+    if Registry is None:
+        from jsonschema import RefResolver
+
+        return Draft202012Validator(schema, resolver=RefResolver.from_schema(schema, store=registry))
+    return Draft202012Validator(schema, registry=registry)
+
+
 def problems(frame, method, schemas, registry, methods):
     def check(schema_file, instance, what):
-        validator = Draft202012Validator(schemas[schema_file], registry=registry)
+        validator = make_validator(schemas[schema_file], registry)
         return [f"{what}: {error.message} at /{'/'.join(map(str, error.absolute_path))}" for error in validator.iter_errors(instance)]
 
     found = check("envelope.schema.json", frame, "envelope")
