@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SunshineWire", targets: ["SunshineWire"]),
         .library(name: "SunshineRPC", targets: ["SunshineRPC"]),
         .library(name: "SunshinePKI", targets: ["SunshinePKI"]),
+        .library(name: "SunshineModel", targets: ["SunshineModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
+        .target(name: "SunshineModel"),
         .target(
             name: "SunshinePKI",
             dependencies: [
@@ -106,6 +108,10 @@ let package = Package(
         .testTarget(
             name: "SunshineAgentTests",
             dependencies: ["SunshineAgent", "SunshineRPC", "SunshinePKI", "SunshineTestSupport"]
+        ),
+        .testTarget(
+            name: "SunshineModelTests",
+            dependencies: ["SunshineModel"]
         ),
         .testTarget(
             name: "SunshinePKITests",

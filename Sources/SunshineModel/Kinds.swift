@@ -1,0 +1,120 @@
+/// A ballot paper's data.
+public struct Ballot: Sendable, Hashable {
+    public var contest: String
+    public var round: String
+    public var station: String
+    public var serial: Int64
+    public var choices: [String]
+    /// Whether the counting clerk judged the paper valid.
+    public var valid: Bool
+
+    public init(contest: String, round: String, station: String, serial: Int64, choices: [String], valid: Bool = true) {
+        self.contest = contest
+        self.round = round
+        self.station = station
+        self.serial = serial
+        self.choices = choices
+        self.valid = valid
+    }
+
+    /// The key every node derives for this paper: `ballot/TOWNSHIP/CONTEST/ROUND/STATION/SERIAL`
+    /// (serial zero-padded to 6 digits). Two papers with the same key are a duplicated serial.
+    public func key(township: String) -> String {
+        let digits = String(serial)
+        return "ballot/\(township)/\(contest)/\(round)/\(station)/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    public var json: JSONValue {
+        ["contest": .string(contest), "round": .string(round), "station": .string(station), "serial": .int(serial),
+         "choices": .array(choices.map { .string($0) }), "valid": .bool(valid)]
+    }
+}
+
+/// An inspection team's finding about a township.
+public struct Finding: Sendable, Hashable {
+    public enum Severity: String, Sendable, CaseIterable, Comparable {
+        case low, medium, high, critical
+        public static func < (lhs: Self, rhs: Self) -> Bool { allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)! }
+    }
+
+    public enum Status: String, Sendable, CaseIterable {
+        case open, investigating, resolved, dismissed
+        /// How much attention the status asks for; a merge keeps the most demanding one, so a
+        /// concurrent "resolved" never silently hides an "investigating".
+        var attention: Int {
+            switch self {
+            case .investigating: return 3
+            case .open: return 2
+            case .resolved: return 1
+            case .dismissed: return 0
+            }
+        }
+    }
+
+    public var team: String
+    public var category: String
+    public var severity: Severity
+    public var status: Status
+    public var title: String
+    public var details: String
+    public var notes: [String]
+
+    public init(team: String, category: String, severity: Severity, status: Status, title: String, details: String = "", notes: [String] = []) {
+        self.team = team
+        self.category = category
+        self.severity = severity
+        self.status = status
+        self.title = title
+        self.details = details
+        self.notes = notes
+    }
+
+    public var json: JSONValue {
+        ["team": .string(team), "category": .string(category), "severity": .string(severity.rawValue),
+         "status": .string(status.rawValue), "title": .string(title), "details": .string(details),
+         "notes": .array(notes.map { .string($0) })]
+    }
+}
+
+/// A contest: who can be elected, to how many seats, in which rounds.
+public struct Contest: Sendable, Hashable {
+    public struct Candidate: Sendable, Hashable {
+        public var id: String
+        public var name: String
+
+        public init(id: String, name: String) {
+            self.id = id
+            self.name = name
+        }
+    }
+
+    public var title: String
+    /// The township holding the contest (or `county`).
+    public var township: String
+    public var seats: Int64
+    public var rounds: [String]
+    public var candidates: [Candidate]
+
+    public init(title: String, township: String, seats: Int64, rounds: [String], candidates: [Candidate]) {
+        self.title = title
+        self.township = township
+        self.seats = seats
+        self.rounds = rounds
+        self.candidates = candidates
+    }
+
+    public var json: JSONValue {
+        ["title": .string(title), "township": .string(township), "seats": .int(seats),
+         "rounds": .array(rounds.map { .string($0) }),
+         "candidates": .array(candidates.map { ["id": .string($0.id), "name": .string($0.name)] })]
+    }
+
+    /// Whether a ballot counts: judged valid, no more choices than seats, each choice a candidate
+    /// of this contest, no candidate twice. Anything else is an invalid paper — counted as invalid,
+    /// never silently dropped.
+    public func counts(_ ballot: Ballot) -> Bool {
+        guard ballot.valid, ballot.choices.count <= seats, Set(ballot.choices).count == ballot.choices.count else { return false }
+        let ids = Set(candidates.map(\.id))
+        return ballot.choices.allSatisfy(ids.contains)
+    }
+}

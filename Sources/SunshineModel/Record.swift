@@ -1,0 +1,126 @@
+/// The kinds of record protocol version 1 knows (DESIGN §3.4). More kinds are schema additions.
+public enum RecordKind: String, Sendable, Hashable, CaseIterable, Codable {
+    /// One ballot paper; written by its township only.
+    case ballot
+    /// An inspection team's finding about a township; written by the township and by the county.
+    case finding
+    /// A contest (candidates, seats, rounds); county-only.
+    case contest
+
+    /// Kinds every township receives, not only the one they belong to: findings and contests are
+    /// published county-wide; ballots stay with their township and the coordinator.
+    public var isCountyWide: Bool { self != .ballot }
+
+    /// Kinds only the county (the coordinator) may write.
+    public var isCountyOnly: Bool { self == .contest }
+}
+
+/// One version of a record (DESIGN §3.4).
+///
+/// ```json
+/// {"key": "ballot/township-03/secretary-2026/vote-1/s01/000123", "kind": "ballot",
+///  "township": "township-03", "clock": {"township-03": 1}, "origin": "township-03",
+///  "at": "2026-11-24T09:30:00Z", "deleted": false, "data": {…}}
+/// ```
+public struct Record: Sendable, Hashable {
+    /// `kind/scope/…`; the scope is a township id or `county`.
+    public var key: String
+    public var kind: RecordKind
+    /// The scope: repeats the key's second segment.
+    public var township: String
+    public var clock: VersionVector
+    /// The node that wrote this version.
+    public var origin: String
+    /// The writer's wall time, informational only: never used to order versions.
+    public var at: String
+    public var deleted: Bool
+    public var data: JSONValue
+
+    public init(key: String, kind: RecordKind, township: String, clock: VersionVector, origin: String, at: String, deleted: Bool = false, data: JSONValue) {
+        self.key = key
+        self.kind = kind
+        self.township = township
+        self.clock = clock
+        self.origin = origin
+        self.at = at
+        self.deleted = deleted
+        self.data = data
+    }
+
+    /// The record as JSON, exactly the members of the wire format.
+    public var json: JSONValue {
+        .object([
+            "key": .string(key), "kind": .string(kind.rawValue), "township": .string(township),
+            "clock": clock.json, "origin": .string(origin), "at": .string(at), "deleted": .bool(deleted), "data": data,
+        ])
+    }
+
+    /// The canonical JSON (RFC 8785) of this version: what "same content" means.
+    public var canonical: String { CanonicalJSON.string(json) }
+
+    /// Reads a record from JSON, checking the envelope's shape (not yet the kind's rules).
+    public init(json: JSONValue) throws(RecordError) {
+        guard case .object(let members) = json else { throw .invalid("a record must be a JSON object") }
+        func string(_ name: String) throws(RecordError) -> String {
+            guard let value = members[name]?.stringValue else { throw .invalid("\"\(name)\" must be a string") }
+            return value
+        }
+        key = try string("key")
+        let kindName = try string("kind")
+        guard let kind = RecordKind(rawValue: kindName) else {
+            throw .invalid("kind \"\(kindName)\" is not one of ballot, finding, contest")
+        }
+        self.kind = kind
+        township = try string("township")
+        origin = try string("origin")
+        at = try string("at")
+        if let flag = members["deleted"] {
+            guard let value = flag.boolValue else { throw .invalid("\"deleted\" must be true or false") }
+            deleted = value
+        } else {
+            deleted = false
+        }
+        guard let clockMembers = members["clock"]?.objectValue, !clockMembers.isEmpty else {
+            throw .invalid("\"clock\" must be a non-empty object of node → counter")
+        }
+        var counters: [String: UInt64] = [:]
+        for (node, counter) in clockMembers {
+            guard let value = counter.intValue, value >= 1 else {
+                throw .invalid("clock entry \"\(node)\" must be an integer of at least 1")
+            }
+            counters[node] = UInt64(value)
+        }
+        clock = VersionVector(counters)
+        guard let data = members["data"], data.objectValue != nil else { throw .invalid("\"data\" must be an object") }
+        self.data = data
+    }
+}
+
+/// Why a record was not accepted, with the push outcome's reason (DESIGN §3.3).
+public enum RecordError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The record breaks the schema or its kind's rules.
+    case invalid(String)
+    /// The sender may not write this record.
+    case forbidden(String)
+    /// The sender raised another node's clock entry beyond what the coordinator holds.
+    case forgedClock(String)
+    /// The ballot's round is closed; it is kept, quarantined, and not counted.
+    case roundClosed(String)
+
+    public var reason: String {
+        switch self {
+        case .invalid: return "invalid"
+        case .forbidden: return "forbidden"
+        case .forgedClock: return "forged_clock"
+        case .roundClosed: return "round_closed"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .invalid(let text), .forbidden(let text), .forgedClock(let text), .roundClosed(let text): return text
+        }
+    }
+
+    public var description: String { "\(reason): \(message)" }
+}

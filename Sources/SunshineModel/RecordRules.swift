@@ -1,0 +1,190 @@
+/// The shape rules every record must pass before any node stores it (DESIGN §3.4), and the typed
+/// views of each kind's data. Pure: the same record gets the same verdict on every node.
+public enum RecordRules {
+    /// Upper bounds that keep one record from costing more than its share: a record's canonical
+    /// form, a key, a text field, a list.
+    public static let maxRecordBytes = 16 * 1024
+    public static let maxKeyBytes = 256
+    public static let maxTextBytes = 4_000
+    public static let maxListCount = 100
+    public static let countyScope = "county"
+
+    /// Checks the key, scope, clock and the kind's data; returns nothing or throws `.invalid`.
+    public static func validate(_ record: Record) throws(RecordError) {
+        let segments = record.key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard record.key.utf8.count <= maxKeyBytes else { throw .invalid("the key is longer than \(maxKeyBytes) bytes") }
+        guard segments.count >= 3, segments.allSatisfy(isSegment) else {
+            throw .invalid("the key \"\(record.key)\" is not kind/scope/… with segments of letters, digits, '.', '_' or '-'")
+        }
+        guard segments[0] == record.kind.rawValue else {
+            throw .invalid("the key starts with \"\(segments[0])\" but the record is a \(record.kind.rawValue)")
+        }
+        guard segments[1] == record.township else {
+            throw .invalid("the key's scope \"\(segments[1])\" differs from township \"\(record.township)\"")
+        }
+        guard isScope(record.township) else {
+            throw .invalid("the scope \"\(record.township)\" is neither a node id nor county")
+        }
+        guard isNode(record.origin) else { throw .invalid("origin \"\(record.origin)\" is not a node id") }
+        guard record.clock[record.origin] >= 1 else {
+            throw .invalid("the clock has no entry for its origin \(record.origin)")
+        }
+        for node in record.clock.counters.keys where !isNode(node) {
+            throw .invalid("clock entry \"\(node)\" is not a node id")
+        }
+        guard record.canonical.utf8.count <= maxRecordBytes else {
+            throw .invalid("the record is larger than \(maxRecordBytes) bytes")
+        }
+        switch record.kind {
+        case .ballot:
+            guard record.township != countyScope else { throw .invalid("a ballot belongs to a township, not the county") }
+            let ballot = try ballot(record.data)
+            guard ballot.key(township: record.township) == record.key else {
+                throw .invalid("a ballot's key must be \(ballot.key(township: record.township)) for its contest, round, station and serial")
+            }
+        case .finding:
+            guard segments.count == 3 else { throw .invalid("a finding's key is finding/SCOPE/ID") }
+            _ = try finding(record.data)
+        case .contest:
+            guard record.township == countyScope, segments.count == 3 else {
+                throw .invalid("a contest's key is contest/county/ID")
+            }
+            _ = try contest(record.data)
+        }
+    }
+
+    public static func ballot(_ data: JSONValue) throws(RecordError) -> Ballot {
+        let fields = try Fields(data, kind: "ballot")
+        let serial = try fields.int("serial")
+        guard serial >= 0 && serial < 1_000_000_000 else { throw .invalid("ballot serial must be 0 to 999999999") }
+        return Ballot(
+            contest: try fields.identifier("contest"),
+            round: try fields.identifier("round"),
+            station: try fields.identifier("station"),
+            serial: serial,
+            choices: try fields.strings("choices"),
+            valid: try fields.bool("valid")
+        )
+    }
+
+    public static func finding(_ data: JSONValue) throws(RecordError) -> Finding {
+        let fields = try Fields(data, kind: "finding")
+        let severityName = try fields.text("severity")
+        guard let severity = Finding.Severity(rawValue: severityName) else {
+            throw .invalid("severity \"\(severityName)\" is not low, medium, high or critical")
+        }
+        let statusName = try fields.text("status")
+        guard let status = Finding.Status(rawValue: statusName) else {
+            throw .invalid("status \"\(statusName)\" is not open, investigating, resolved or dismissed")
+        }
+        return Finding(
+            team: try fields.text("team"),
+            category: try fields.text("category"),
+            severity: severity,
+            status: status,
+            title: try fields.text("title", nonEmpty: true),
+            details: try fields.text("details", required: false),
+            notes: try fields.strings("notes", required: false)
+        )
+    }
+
+    public static func contest(_ data: JSONValue) throws(RecordError) -> Contest {
+        let fields = try Fields(data, kind: "contest")
+        let seats = try fields.int("seats")
+        guard seats >= 1 && seats <= 1_000 else { throw .invalid("a contest has 1 to 1000 seats") }
+        let rounds = try fields.strings("rounds")
+        guard !rounds.isEmpty, rounds.allSatisfy(isSegment) else { throw .invalid("rounds must be a non-empty list of ids") }
+        guard let list = data["candidates"]?.arrayValue, !list.isEmpty, list.count <= maxListCount else {
+            throw .invalid("candidates must be a list of 1 to \(maxListCount) {id, name} objects")
+        }
+        var candidates: [Contest.Candidate] = []
+        for entry in list {
+            guard let id = entry["id"]?.stringValue, isSegment(id), let name = entry["name"]?.stringValue, !name.isEmpty,
+                name.utf8.count <= maxTextBytes
+            else { throw .invalid("each candidate needs an id (letters, digits, '.', '_', '-') and a name") }
+            candidates.append(Contest.Candidate(id: id, name: name))
+        }
+        guard Set(candidates.map(\.id)).count == candidates.count else { throw .invalid("candidate ids must be unique") }
+        let township = try fields.text("township")
+        guard isScope(township) else { throw .invalid("contest township \"\(township)\" is not a township id or county") }
+        return Contest(title: try fields.text("title", nonEmpty: true), township: township, seats: seats, rounds: rounds, candidates: candidates)
+    }
+
+    /// A node id: lower-case letters, digits and '-', starting with a letter, at most 64 bytes.
+    public static func isNode(_ text: String) -> Bool {
+        guard let first = text.utf8.first, (1...64).contains(text.utf8.count), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
+            return false
+        }
+        return text.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    static func isScope(_ text: String) -> Bool { text == countyScope || isNode(text) }
+
+    static func isSegment(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64 && text.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: ".")
+        }
+    }
+
+    /// Reads typed fields out of a data object with one clear sentence per mistake.
+    private struct Fields {
+        let members: [String: JSONValue]
+        let kind: String
+
+        init(_ data: JSONValue, kind: String) throws(RecordError) {
+            guard let members = data.objectValue else { throw .invalid("\(kind) data must be an object") }
+            self.members = members
+            self.kind = kind
+        }
+
+        func text(_ name: String, required: Bool = true, nonEmpty: Bool = false) throws(RecordError) -> String {
+            guard let value = members[name] else {
+                if required { throw .invalid("\(kind) data needs \"\(name)\"") }
+                return ""
+            }
+            guard let text = value.stringValue, text.utf8.count <= RecordRules.maxTextBytes else {
+                throw .invalid("\(kind) \"\(name)\" must be a string of at most \(RecordRules.maxTextBytes) bytes")
+            }
+            if nonEmpty && text.isEmpty { throw .invalid("\(kind) \"\(name)\" must not be empty") }
+            return text
+        }
+
+        func identifier(_ name: String) throws(RecordError) -> String {
+            let value = try text(name)
+            guard RecordRules.isSegment(value) else {
+                throw .invalid("\(kind) \"\(name)\" must be an id of letters, digits, '.', '_' or '-'")
+            }
+            return value
+        }
+
+        func int(_ name: String) throws(RecordError) -> Int64 {
+            guard let value = members[name]?.intValue else { throw .invalid("\(kind) \"\(name)\" must be an integer") }
+            return value
+        }
+
+        func bool(_ name: String) throws(RecordError) -> Bool {
+            guard let value = members[name]?.boolValue else { throw .invalid("\(kind) \"\(name)\" must be true or false") }
+            return value
+        }
+
+        func strings(_ name: String, required: Bool = true) throws(RecordError) -> [String] {
+            guard let value = members[name] else {
+                if required { throw .invalid("\(kind) data needs \"\(name)\"") }
+                return []
+            }
+            guard let list = value.arrayValue, list.count <= RecordRules.maxListCount else {
+                throw .invalid("\(kind) \"\(name)\" must be a list of at most \(RecordRules.maxListCount) strings")
+            }
+            var strings: [String] = []
+            for item in list {
+                guard let text = item.stringValue, text.utf8.count <= RecordRules.maxTextBytes else {
+                    throw .invalid("\(kind) \"\(name)\" must contain only strings")
+                }
+                strings.append(text)
+            }
+            return strings
+        }
+    }
+}
