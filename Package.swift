@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(name: "SunshineModel"),
@@ -53,6 +54,13 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "SunshineStore",
+            dependencies: [
+                "SunshineModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(
@@ -108,6 +116,10 @@ let package = Package(
         .testTarget(
             name: "SunshineAgentTests",
             dependencies: ["SunshineAgent", "SunshineRPC", "SunshinePKI", "SunshineTestSupport"]
+        ),
+        .testTarget(
+            name: "SunshineStoreTests",
+            dependencies: ["SunshineStore", "SunshineModel", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SunshineModelTests",
