@@ -38,6 +38,7 @@ let package = Package(
         .target(
             name: "SunshineWire",
             dependencies: [
+                "SunshineModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
@@ -67,8 +68,11 @@ let package = Package(
             name: "SunshineAgent",
             dependencies: [
                 "SunshineRPC",
+                "SunshineStore",
+                "SunshineModel",
                 "SunshineWire",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -77,6 +81,8 @@ let package = Package(
             name: "SunshineCoordinator",
             dependencies: [
                 "SunshineRPC",
+                "SunshineStore",
+                "SunshineModel",
                 "SunshineWire",
                 "SunshinePKI",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -93,6 +99,8 @@ let package = Package(
                 "SunshineRPC",
                 "SunshineAgent",
                 "SunshineCoordinator",
+                "SunshineStore",
+                "SunshineModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

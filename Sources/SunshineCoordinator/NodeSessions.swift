@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import SunshinePKI
+import SunshineRPC
 import SunshineWire
 
 /// What the coordinator knows about each node's connection: online or not, when it was last heard
@@ -20,43 +21,55 @@ public final class NodeSessions: Sendable {
         public var online: Bool { connections > 0 }
     }
 
-    private let nodes = NIOLockedValueBox([String: Presence]())
+    private struct State {
+        var nodes: [String: Presence] = [:]
+        var agents: [ObjectIdentifier: (node: String, connection: RPCConnection)] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
     private let clock: @Sendable () -> Date
 
     public init(clock: @escaping @Sendable () -> Date = Date.init) {
         self.clock = clock
     }
 
-    public func connected(_ identity: NodeIdentity) {
+    public func connected(_ identity: NodeIdentity, connection: RPCConnection? = nil) {
         let now = clock()
-        nodes.withLockedValue { nodes in
-            var presence = nodes[identity.node] ?? Presence(node: identity.node, role: identity.role, connections: 0, lastSeen: now)
+        state.withLockedValue { state in
+            var presence = state.nodes[identity.node] ?? Presence(node: identity.node, role: identity.role, connections: 0, lastSeen: now)
             presence.connections += 1
             presence.lastSeen = now
-            nodes[identity.node] = presence
+            state.nodes[identity.node] = presence
+            if let connection, identity.role == .agent {
+                state.agents[ObjectIdentifier(connection)] = (identity.node, connection)
+            }
         }
     }
 
     public func heard(from node: String, report: PingParams? = nil) {
         let now = clock()
-        nodes.withLockedValue { nodes in
-            nodes[node]?.lastSeen = now
-            if let seq = report?.seq { nodes[node]?.reportedSeq = seq }
-            if let outbox = report?.outbox { nodes[node]?.reportedOutbox = outbox }
+        state.withLockedValue { state in
+            state.nodes[node]?.lastSeen = now
+            if let seq = report?.seq { state.nodes[node]?.reportedSeq = seq }
+            if let outbox = report?.outbox { state.nodes[node]?.reportedOutbox = outbox }
         }
     }
 
-    public func disconnected(_ node: String) {
+    public func disconnected(_ node: String, connection: RPCConnection? = nil) {
         let now = clock()
-        nodes.withLockedValue { nodes in
-            guard var presence = nodes[node] else { return }
+        state.withLockedValue { state in
+            if let connection { state.agents.removeValue(forKey: ObjectIdentifier(connection)) }
+            guard var presence = state.nodes[node] else { return }
             presence.connections = max(0, presence.connections - 1)
             presence.lastSeen = now
-            nodes[node] = presence
+            state.nodes[node] = presence
         }
     }
 
-    public func presence(of node: String) -> Presence? { nodes.withLockedValue { $0[node] } }
+    public func presence(of node: String) -> Presence? { state.withLockedValue { $0.nodes[node] } }
 
-    public var all: [Presence] { nodes.withLockedValue { $0.values.sorted { $0.node < $1.node } } }
+    public var all: [Presence] { state.withLockedValue { $0.nodes.values.sorted { $0.node < $1.node } } }
+
+    /// The open agent connections, for `changed` notifications.
+    var agentConnections: [(node: String, connection: RPCConnection)] { state.withLockedValue { Array($0.agents.values) } }
 }

@@ -56,7 +56,7 @@ public enum Merge {
         if siblings.count == 1 { return first }
         // A fixed order independent of arrival: canonical bytes.
         let ordered = siblings.sorted { $0.canonical < $1.canonical }
-        let winner = ordered.last(where: { $0.origin == "coordinator" }) ?? ordered.last!
+        let winner = ordered.last(where: { $0.origin == Authorization.countyNode }) ?? ordered.last!
         var merged = winner
         merged.clock = VersionVector.join(ordered.map(\.clock))
         merged.deleted = ordered.allSatisfy(\.deleted)

@@ -38,6 +38,9 @@ public final class RPCConnection: Sendable {
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     private let scheduledWake = NIOLockedValueBox<Scheduled<Void>?>(nil)
+    /// Requests the responder wants handled one at a time, in arrival order.
+    private let ordered: AsyncStream<(id: RPCID, method: String, payload: MessagePayload)>
+    private let enqueueOrdered: AsyncStream<(id: RPCID, method: String, payload: MessagePayload)>.Continuation
 
     private struct PendingCall {
         var method: String
@@ -77,6 +80,8 @@ public final class RPCConnection: Sendable {
         )
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wake.yield()
+        // Unbounded here, but bounded by the state machine's in-flight limit.
+        (ordered, enqueueOrdered) = AsyncStream.makeStream()
     }
 
     /// The peer's certificate identity: on a server once `hello` succeeded, on a client once the
@@ -188,6 +193,11 @@ public final class RPCConnection: Sendable {
     ) async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runTimer() }
+            group.addTask {
+                for await request in self.ordered {
+                    await self.answer(id: request.id, method: request.method, payload: request.payload, responder: responder)
+                }
+            }
             await self.read(inbound, responder: responder, serverIdentity: serverIdentity, group: &group)
             await self.finish(sending: nil, reason: "the peer closed the connection")
             group.cancelAll()
@@ -248,7 +258,11 @@ public final class RPCConnection: Sendable {
             return await acceptHello(id: id, payload: payload.payload, responder: responder, serverIdentity: serverIdentity)
         case .dispatchRequest(let id, let method):
             guard case .request(_, _, let payload) = message else { return false }
-            group.addTask { await self.answer(id: id, method: method, payload: payload, responder: responder) }
+            if responder.isOrdered(method) {
+                enqueueOrdered.yield((id, method, payload))
+            } else {
+                group.addTask { await self.answer(id: id, method: method, payload: payload, responder: responder) }
+            }
         case .dispatchNotification(let method):
             guard case .notification(_, let payload) = message else { return false }
             await responder.receive(notification: method, payload: payload, on: self)
@@ -442,6 +456,7 @@ public final class RPCConnection: Sendable {
         }
         scheduledWake.withLockedValue { $0.take() }?.cancel()
         wake.finish()
+        enqueueOrdered.finish()
         if let last {
             try? await channel.writeAndFlush(last).get()
         }

@@ -10,6 +10,11 @@ public protocol RPCResponder: Sendable {
     /// checkpoint (DESIGN §3.3), or throws to refuse the session.
     func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> Int64
 
+    /// Whether requests of `method` from one connection must be handled one at a time, in the
+    /// order they arrived (a window of pipelined pushes must commit in order). Others run
+    /// concurrently.
+    func isOrdered(_ method: String) -> Bool
+
     /// A request other than `hello` and `ping`. Returns the result to encode.
     func respond(to method: String, payload: MessagePayload, on connection: RPCConnection) async throws -> any Encodable & Sendable
 
@@ -27,6 +32,8 @@ extension RPCResponder {
     public func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> Int64 {
         0
     }
+
+    public func isOrdered(_ method: String) -> Bool { false }
 
     public func respond(to method: String, payload: MessagePayload, on connection: RPCConnection) async throws -> any Encodable & Sendable {
         throw RPCError.methodNotFound(method)

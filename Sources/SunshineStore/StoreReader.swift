@@ -141,6 +141,11 @@ extension StoreReading {
         }
     }
 
+    /// Current records held aside (ballots with a duplicated serial or after their round closed).
+    public func quarantinedCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM current WHERE quarantined = 1") ?? 0
+    }
+
     public func openConflictCount() throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM conflict") ?? 0
     }

@@ -4,6 +4,7 @@ import NIOSSL
 import ServiceLifecycle
 import SunshineAgent
 import SunshinePKI
+import SunshineStore
 import SunshineRPC
 
 struct AgentCommand: AsyncParsableCommand {
@@ -19,6 +20,8 @@ struct AgentCommand: AsyncParsableCommand {
     var coordinator: String?
 
     @OptionGroup var credentials: CredentialOptions
+
+    @OptionGroup var storage: DataOptions
 
     @OptionGroup var logging: LoggingOptions
 
@@ -38,7 +41,8 @@ struct AgentCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "sunshine.agent")
         logger[metadataKey: "node"] = "\(node)"
-        let agent = AgentService(configuration: .init(node: node, coordinator: endpoint), tls: tls, logger: logger)
+        let store = try storage.openStore(node: node)
+        let agent = AgentService(configuration: .init(node: node, coordinator: endpoint), tls: tls, store: store, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

@@ -21,6 +21,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     @OptionGroup var credentials: CredentialOptions
 
+    @OptionGroup var storage: DataOptions
+
     @Option(help: "A revocation list: certificate serials or SHA-256 fingerprints, one per line (env SUNSHINE_REVOKED).")
     var revoked: String?
 
@@ -54,7 +56,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         var configuration = RPCServer.Configuration(listen: listen)
         configuration.rpc.heartbeat = .milliseconds(Int64(heartbeatMs))
         let logger = Logger(label: "sunshine.coordinator")
-        let coordinator = CoordinatorService(configuration: configuration, tls: tls, revocations: revocations, logger: logger)
+        let store = try storage.openStore(node: node)
+        let coordinator = CoordinatorService(configuration: configuration, tls: tls, revocations: revocations, store: store, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: coordinator)],
@@ -67,7 +70,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
             tasks.addTask {
                 let address = try await coordinator.server.localAddress()
                 print("coordinator listening on \(address.ipAddress ?? listen.host):\(address.port ?? listen.port)"
-                    + (revocations.isEmpty ? "" : " (\(revocations.serials.count + revocations.fingerprints.count) revoked certificates)"))
+                    + (revocations.isEmpty ? "" : " (\(revocations.serials.count + revocations.fingerprints.count) revoked certificates)")
+                    + ", data in \(store.path)")
             }
             do {
                 try await tasks.waitForAll()

@@ -4,36 +4,42 @@ import Logging
 import ServiceLifecycle
 import SunshineAgent
 import SunshineCoordinator
+import SunshineModel
 import SunshinePKI
 import SunshineRPC
+import SunshineStore
+import SunshineWire
 
+/// A county on this machine: certificates, a coordinator and township agents on loopback, each
+/// with its own SQLite store, recording and syncing ballots and findings — with one township
+/// going offline, editing a finding the county edits too, and catching up.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a county on this machine: certificates, a coordinator and township agents on loopback."
+        abstract: "Run a county on this machine: a coordinator and township agents on loopback recording and syncing ballots and findings."
     )
 
-    @Option(help: "Directory for the demo's certificates (created if missing).")
+    @Option(help: "Directory for the demo's certificates and databases (its data/ is started afresh).")
     var dir = "county"
 
-    @Option(help: "How many township agents to run.")
+    @Option(help: "How many township agents to run (1–17).")
     var townships = 3
 
-    @Option(help: "How long to run before printing what the coordinator saw, in seconds.")
-    var seconds = 5
+    @Option(help: "Ballots each township records per round.")
+    var ballots = 40
 
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard (1...17).contains(townships) else { throw ValidationError("--townships must be between 1 and 17.") }
-        guard (1...3_600).contains(seconds) else { throw ValidationError("--seconds must be between 1 and 3600.") }
+        guard (1...10_000).contains(ballots) else { throw ValidationError("--ballots must be between 1 and 10000.") }
     }
 
     func run() async throws {
         if logging.logLevel == nil && Environment.value("SUNSHINE_LOG_LEVEL") == nil {
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .warning
+                handler.logLevel = .error
                 return handler
             }
         } else {
@@ -41,66 +47,183 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let pki = PKIDirectory(path: (dir as NSString).appendingPathComponent("pki"))
         if FileManager.default.fileExists(atPath: pki.caCertificatePath) {
-            print("Using the certificates in \(pki.path).")
+            say("Using the certificates in \(pki.path).")
         } else {
             _ = try runPKI { try pki.initialize(townships: 17, coordinatorHosts: ["localhost", "127.0.0.1"]) }
-            print("Created a cluster CA and certificates for the coordinator, 17 townships and an operator in \(pki.path).")
+            say("Created a cluster CA and certificates for the coordinator, 17 townships and an operator in \(pki.path).")
         }
+        let data = (dir as NSString).appendingPathComponent("data")
+        try? FileManager.default.removeItem(atPath: data)
+        func store(_ node: String) throws -> ReplicaStore {
+            do { return try ReplicaStore(path: "\(data)/\(node).sqlite", node: node) } catch let error as StoreError { throw CommandFailure(error.description) }
+        }
+        let names = NodeName.townships(townships)
+        let stores = try Dictionary(uniqueKeysWithValues: names.map { ($0, try store($0)) })
 
+        // 1. Offline: every township records ballots and a finding before any network exists.
+        var random = DemoRandom(seed: 2026)
+        for township in names {
+            let office = Township(store: stores[township]!)
+            for serial in 1...ballots {
+                let choices = Array(Self.candidates.map(\.id).shuffled(using: &random).prefix(Int.random(in: 1...3, using: &random)))
+                try await office.record(Ballot(contest: Self.contest, round: "vote-1", station: "s01", serial: Int64(serial), choices: choices, valid: serial % 25 != 0))
+            }
+            try await office.write(Finding(team: "team-\(township.suffix(2))", category: "procedure", severity: .medium, status: .open,
+                                           title: "Ballot box seal checked at opening", details: "Seal intact; number recorded."), id: "seal-check")
+        }
+        say("\nOffline, \(townships) townships recorded \(ballots) ballots each and one finding, in their own stores under \(data)/.")
+
+        // 2. The coordinator starts; the county publishes the contest.
         var configuration = RPCServer.Configuration(listen: Endpoint(host: "127.0.0.1", port: 0))
         configuration.rpc.heartbeat = .milliseconds(1_000)
         let coordinator = CoordinatorService(
             configuration: configuration,
-            tls: try tlsContext { try ClusterTLS.serverContext(NodeCredentials(pki: pki, node: "coordinator")) }
-        )
-        let coordinatorGroup = ServiceGroup(
-            configuration: .init(services: [.init(service: coordinator)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "sunshine.demo"))
+            tls: try tls { try ClusterTLS.serverContext(NodeCredentials(pki: pki, node: "coordinator")) },
+            store: try store("coordinator")
         )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await coordinatorGroup.run() }
-            let address = try await coordinator.server.localAddress()
-            let endpoint = Endpoint(host: "127.0.0.1", port: address.port ?? 0)
-            print("Coordinator listening on \(endpoint) (TLS 1.3, client certificates required, heartbeat 1 s).")
-
-            let agents = try NodeName.townships(townships).map { township in
+            tasks.addTask { try await coordinator.run() }
+            let port = try await coordinator.server.localAddress().port ?? 0
+            let endpoint = Endpoint(host: "127.0.0.1", port: port)
+            say("Coordinator listening on \(endpoint) (TLS 1.3, client certificates required).")
+            // 3. The agents connect and sync; township-01 will later go offline on its own.
+            func agent(_ township: String) throws -> AgentService {
                 AgentService(
                     configuration: .init(node: township, coordinator: endpoint),
-                    tls: try tlsContext { try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: township)) },
-                    events: { event in
-                        if case .connected(let session, let heartbeatMs, _) = event {
-                            print("  \(township) said hello: session \(session), heartbeat every \(heartbeatMs) ms")
-                        }
-                    }
+                    tls: try tls { try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: township)) },
+                    store: stores[township]!
                 )
             }
-            let agentGroup = ServiceGroup(
-                configuration: .init(services: agents.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "sunshine.demo"))
-            )
-            tasks.addTask {
-                try await agentGroup.run()
-                await coordinatorGroup.triggerGracefulShutdown()
-            }
-            print("Started \(townships) township agents; they keep their connections alive with pings for \(seconds) s…")
-            try await Task.sleep(for: .seconds(seconds))
+            let first = names[0]
+            let others = try names.dropFirst().map(agent)
+            tasks.addTask { try await withThrowingDiscardingTaskGroup { group in for agent in others { group.addTask { try await agent.run() } } } }
+            let firstService = try agent(first)
+            let firstStart = Task { try await firstService.run() }
+            // The county's operator works over RPC with the operator certificate, like the CLI does.
+            try await RPCClient.withConnection(
+                to: endpoint,
+                tls: try tls { try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: "operator")) },
+                hello: HelloParams(node: "operator", role: "operator", software: "sunshine-demo")
+            ) { county, _ in
+            var firstAgent = firstStart
+            _ = try await county.call(Method.put, params: PutParams(kind: "contest", key: "contest/county/\(Self.contest)", data: Self.contestData), returning: VersionResult.self)
+            say("The operator published contest \(Self.contest).")
 
-            print("\nWhat the coordinator sees:")
-            print("  node          role    online  last heard")
-            let now = Date()
-            for presence in coordinator.sessions.all {
-                let ago = String(format: "%.1f s ago", now.timeIntervalSince(presence.lastSeen))
-                print("  \(presence.node.padding(toLength: 13, withPad: " ", startingAt: 0)) \(presence.role.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(presence.online ? "yes" : "no ")     \(ago)")
+            try await waitForOutboxes(names, stores)
+            try await printStatus(county, "\nEvery outbox drained. What the coordinator sees:")
+
+            // 4. township-01 goes offline, keeps working; the county edits the same finding meanwhile.
+            firstAgent.cancel()
+            _ = await firstAgent.result
+            let key = "finding/\(first)/seal-check"
+            let office = Township(store: stores[first]!)
+            try await office.write(Finding(team: "team-01", category: "procedure", severity: .high, status: .investigating,
+                                           title: "Ballot box seal checked at opening", details: "Seal number differs from the log.",
+                                           notes: ["Photographed the seal."]), id: "seal-check")
+            for serial in (ballots + 1)...(ballots + 10) {
+                try await office.record(Ballot(contest: Self.contest, round: "vote-1", station: "s02", serial: Int64(serial), choices: ["cand-01"]))
             }
-            await agentGroup.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            print("\nAll agents said bye and the coordinator stopped.")
+            _ = try await county.call(Method.put, params: PutParams(kind: "finding", key: key, data: Finding(
+                team: "team-01", category: "procedure", severity: .medium, status: .resolved, title: "Ballot box seal checked at opening",
+                details: "County inspector confirmed the seal.", notes: ["County visit at 10:40."]).json), returning: VersionResult.self)
+            say("\n\(first) went offline, recorded 10 more ballots and edited \(key); the county edited the same finding meanwhile.")
+            firstAgent = Task { try await firstService.run() }
+            try await waitForOutboxes([first], stores)
+            let conflicts = try await county.call(Method.conflicts, params: EmptyResult(), returning: ConflictsResult.self).conflicts
+            say("\(first) reconnected and caught up. Open conflicts: \(conflicts.count)")
+            for conflict in conflicts {
+                say("  \(conflict.key) [\(conflict.reason)]: \(conflict.siblings.count) versions kept; everyone shows status \(conflict.current["data"]?["status"]?.stringValue ?? "?"), severity \(conflict.current["data"]?["severity"]?.stringValue ?? "?") meanwhile")
+            }
+
+            // 5. An operator resolves it; the resolution reaches the township.
+            let resolution = Finding(team: "team-01", category: "procedure", severity: .high, status: .investigating, title: "Ballot box seal checked at opening",
+                                     details: "Seal number differs from the log; county and township investigate together.", notes: ["Photographed the seal.", "County visit at 10:40."])
+            let answer = try await county.call(Method.resolve, params: ResolveParams(key: key, data: resolution.json), returning: VersionResult.self)
+            let resolved = try Record(json: answer.record)
+            try await waitUntil { try await stores[first]!.read { try $0.current(of: key) }?.siblings == [resolved] }
+            let remaining = try await county.call(Method.conflicts, params: EmptyResult(), returning: ConflictsResult.self).conflicts.count
+            say("Resolved by the county with clock \(resolved.clock); \(first) holds the same single version, conflicts now: \(remaining).")
+
+            try await printTally(county, expected: names.count * ballots + 10)
+            try await printStatus(county, "\nFinal status:")
+            firstAgent.cancel()
+            _ = await firstAgent.result
+            }
+            tasks.cancelAll()
+        }
+        say("\nDone. The stores stay in \(data)/ for a look with sqlite3.")
+    }
+
+    // MARK: Sample data
+
+    static let contest = "committee-2026"
+    static let candidates = (1...6).map { Contest.Candidate(id: String(format: "cand-%02d", $0), name: ["Li Wei", "Wang Fang", "Zhang Min", "Liu Yang", "Chen Jing", "Zhao Lei"][$0 - 1]) }
+    static var contestData: JSONValue {
+        Contest(title: "Township party committee", township: "county", seats: 3, rounds: ["rec-1", "rec-2", "vote-1", "vote-2"], candidates: candidates).json
+    }
+
+    // MARK: Helpers
+
+    private func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    private func waitForOutboxes(_ names: [String], _ stores: [String: ReplicaStore]) async throws {
+        try await waitUntil {
+            for name in names where try await Township(store: stores[name]!).outbox().unsent > 0 { return false }
+            return true
         }
     }
 
-    private func tlsContext<T>(_ body: () throws -> T) throws -> T {
+    private func waitUntil(_ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw CommandFailure("The demo did not converge within 60 s; run it with --log-level info to see why.") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    private func printStatus(_ county: RPCConnection, _ title: String) async throws {
+        let status = try await county.call(Method.status, params: EmptyResult(), returning: StatusResult.self)
+        say(title)
+        say("  township      online  checkpoint  ballots  findings  conflicts")
+        for row in status.townships {
+            say("  \(pad(row.node, 13)) \(pad(row.online ? "yes" : "no", 7)) \(pad(String(row.checkpoint), 11)) \(pad(String(row.ballots), 8)) \(pad(String(row.findings), 9)) \(row.conflicts)")
+        }
+        let totals = status.totals
+        say("  total: \(totals.ballots) ballots, \(totals.findings) findings, \(totals.contests) contest, \(totals.openConflicts) open conflicts, \(totals.quarantined) quarantined")
+    }
+
+    private func printTally(_ county: RPCConnection, expected: Int) async throws {
+        let tally = try await county.call(Method.tally, params: TallyParams(contest: Self.contest, round: "vote-1"), returning: TallyResult.self)
+        guard let round = tally.rounds.first else { return }
+        say("\nTally of \(round.title), \(round.round) (\(round.townshipsReporting.count) townships reporting):")
+        for candidate in round.candidates.sorted(by: { $0.votes > $1.votes }) {
+            say("  \(pad(candidate.name, 10)) \(candidate.votes)")
+        }
+        say("  \(round.valid) valid, \(round.invalid) invalid, \(round.quarantined) quarantined — \(round.valid + round.invalid + round.quarantined) of the \(expected) ballots recorded")
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+
+    private func tls<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as TLSSetupError {
             throw CommandFailure(error.description)
         }
+    }
+}
+
+/// A fixed-seed generator so every demo run records the same ballots.
+struct DemoRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SunshinePKI
 import SunshineRPC
+import SunshineStore
 
 /// Flags win over the environment (`SUNSHINE_…`), which wins over the built-in default (DESIGN §5).
 enum Environment {
@@ -78,5 +79,20 @@ struct CommandFailure: Error, CustomStringConvertible {
 
     init(_ description: String) {
         self.description = description
+    }
+}
+
+/// `--data DIR` (env SUNSHINE_DATA): where a node keeps its store, `DIR/NODE.sqlite`.
+struct DataOptions: ParsableArguments {
+    @Option(help: "Directory for this node's database (env SUNSHINE_DATA; default ./sunshine-data).")
+    var data: String?
+
+    func openStore(node: String) throws -> ReplicaStore {
+        let directory = data ?? Environment.value("SUNSHINE_DATA") ?? "sunshine-data"
+        do {
+            return try ReplicaStore(path: (directory as NSString).appendingPathComponent("\(node).sqlite"), node: node)
+        } catch let error as StoreError {
+            throw CommandFailure(error.description)
+        }
     }
 }

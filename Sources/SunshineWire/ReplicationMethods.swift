@@ -1,0 +1,297 @@
+import SunshineModel
+
+extension Method {
+    public static let push = "push"
+    public static let pull = "pull"
+    public static let changed = "changed"
+    public static let status = "status"
+    public static let tally = "tally"
+    public static let conflicts = "conflicts"
+    public static let put = "put"
+    public static let resolve = "resolve"
+    public static let closeRound = "closeRound"
+
+    /// Methods only operators may call.
+    public static let operatorMethods: Set<String> = [status, tally, conflicts, put, resolve, closeRound]
+    /// Methods only agents may call.
+    public static let agentMethods: Set<String> = [push, pull]
+}
+
+/// `push` params: records in the agent's change-log order, and the sequence number of the last.
+///
+/// Records stay raw JSON here so that one malformed record is rejected on its own while the rest
+/// of the batch is applied.
+public struct PushParams: Codable, Sendable, Equatable {
+    public var records: [JSONValue]
+    public var upto: Int64
+
+    public init(records: [JSONValue], upto: Int64) {
+        self.records = records
+        self.upto = upto
+    }
+
+    /// The most records one push may carry.
+    public static let maxRecords = 1_000
+}
+
+/// `push` result: per-record outcomes, sent only after the batch and the checkpoint committed.
+public struct PushResult: Codable, Sendable, Equatable {
+    public struct Rejection: Codable, Sendable, Equatable {
+        public var key: String
+        /// `forbidden`, `forged_clock`, `invalid` or `round_closed`.
+        public var reason: String
+        public var message: String
+
+        public init(key: String, reason: String, message: String) {
+            self.key = key
+            self.reason = reason
+            self.message = message
+        }
+    }
+
+    public var upto: Int64
+    public var accepted: Int
+    public var duplicates: Int
+    public var conflicts: Int
+    public var rejected: [Rejection]
+
+    public init(upto: Int64, accepted: Int = 0, duplicates: Int = 0, conflicts: Int = 0, rejected: [Rejection] = []) {
+        self.upto = upto
+        self.accepted = accepted
+        self.duplicates = duplicates
+        self.conflicts = conflicts
+        self.rejected = rejected
+    }
+}
+
+/// `pull` params: the coordinator sequence number the agent last stored, and how many to send.
+public struct PullParams: Codable, Sendable, Equatable {
+    public var since: Int64
+    public var limit: Int?
+
+    public init(since: Int64, limit: Int? = nil) {
+        self.since = since
+        self.limit = limit
+    }
+
+    public static let defaultLimit = 500
+    public static let maxLimit = 2_000
+}
+
+/// `pull` result: versions meant for the agent after `since`, the position they bring it to,
+/// and whether more are waiting.
+public struct PullResult: Codable, Sendable, Equatable {
+    public var records: [JSONValue]
+    public var upto: Int64
+    public var more: Bool
+
+    public init(records: [JSONValue], upto: Int64, more: Bool) {
+        self.records = records
+        self.upto = upto
+        self.more = more
+    }
+}
+
+/// `changed` notification: something new for the agent up to this coordinator sequence number.
+public struct ChangedParams: Codable, Sendable, Equatable {
+    public var upto: Int64
+
+    public init(upto: Int64) {
+        self.upto = upto
+    }
+}
+
+/// `status` result: what operators watch.
+public struct StatusResult: Codable, Sendable, Equatable {
+    public struct Township: Codable, Sendable, Equatable {
+        public var node: String
+        public var online: Bool
+        /// When the coordinator last heard from it (ISO 8601), if ever since it started.
+        public var lastSeen: String?
+        /// The highest change-log sequence number of this township the coordinator holds.
+        public var checkpoint: Int64
+        /// What the agent last reported in a ping: its newest sequence number and unsent changes.
+        public var reportedSeq: Int64?
+        public var outbox: Int64?
+        /// Current records of this township, by kind.
+        public var ballots: Int
+        public var findings: Int
+        public var conflicts: Int
+
+        public init(node: String, online: Bool, lastSeen: String?, checkpoint: Int64, reportedSeq: Int64?, outbox: Int64?, ballots: Int, findings: Int, conflicts: Int) {
+            self.node = node
+            self.online = online
+            self.lastSeen = lastSeen
+            self.checkpoint = checkpoint
+            self.reportedSeq = reportedSeq
+            self.outbox = outbox
+            self.ballots = ballots
+            self.findings = findings
+            self.conflicts = conflicts
+        }
+    }
+
+    public struct Totals: Codable, Sendable, Equatable {
+        public var townships: Int
+        public var online: Int
+        public var ballots: Int
+        public var findings: Int
+        public var contests: Int
+        public var openConflicts: Int
+        public var quarantined: Int
+        /// The coordinator's newest change-log sequence number.
+        public var seq: Int64
+
+        public init(townships: Int, online: Int, ballots: Int, findings: Int, contests: Int, openConflicts: Int, quarantined: Int, seq: Int64) {
+            self.townships = townships
+            self.online = online
+            self.ballots = ballots
+            self.findings = findings
+            self.contests = contests
+            self.openConflicts = openConflicts
+            self.quarantined = quarantined
+            self.seq = seq
+        }
+    }
+
+    public var townships: [Township]
+    public var totals: Totals
+
+    public init(townships: [Township], totals: Totals) {
+        self.townships = townships
+        self.totals = totals
+    }
+}
+
+/// `tally` params: optionally one contest and/or one round.
+public struct TallyParams: Codable, Sendable, Equatable {
+    public var contest: String?
+    public var round: String?
+
+    public init(contest: String? = nil, round: String? = nil) {
+        self.contest = contest
+        self.round = round
+    }
+}
+
+/// `tally` result.
+public struct TallyResult: Codable, Sendable, Equatable {
+    public struct Candidate: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var votes: Int
+    }
+
+    public struct Round: Codable, Sendable, Equatable {
+        public var contest: String
+        public var title: String
+        public var round: String
+        public var closed: Bool
+        public var candidates: [Candidate]
+        public var valid: Int
+        public var invalid: Int
+        public var quarantined: Int
+        public var townshipsReporting: [String]
+    }
+
+    public var rounds: [Round]
+
+    public init(_ tallies: [RoundTally]) {
+        rounds = tallies.map { tally in
+            Round(
+                contest: tally.contest, title: tally.title, round: tally.round, closed: tally.closed,
+                candidates: tally.candidates.map { Candidate(id: $0.id, name: $0.name, votes: $0.votes) },
+                valid: tally.valid, invalid: tally.invalid, quarantined: tally.quarantined, townshipsReporting: tally.townshipsReporting
+            )
+        }
+    }
+}
+
+/// `conflicts` result: every open conflict with its sibling versions.
+public struct ConflictsResult: Codable, Sendable, Equatable {
+    public struct Conflict: Codable, Sendable, Equatable {
+        public var key: String
+        public var kind: String
+        public var township: String
+        /// `concurrent` or `integrity`.
+        public var reason: String
+        /// The merged value every node shows meanwhile.
+        public var current: JSONValue
+        public var siblings: [JSONValue]
+
+        public init(key: String, kind: String, township: String, reason: String, current: JSONValue, siblings: [JSONValue]) {
+            self.key = key
+            self.kind = kind
+            self.township = township
+            self.reason = reason
+            self.current = current
+            self.siblings = siblings
+        }
+    }
+
+    public var conflicts: [Conflict]
+
+    public init(conflicts: [Conflict]) {
+        self.conflicts = conflicts
+    }
+}
+
+/// `put` params: how the county publishes contests and edits findings.
+public struct PutParams: Codable, Sendable, Equatable {
+    public var kind: String
+    public var key: String
+    public var data: JSONValue
+    public var deleted: Bool?
+
+    public init(kind: String, key: String, data: JSONValue, deleted: Bool? = nil) {
+        self.kind = kind
+        self.key = key
+        self.data = data
+        self.deleted = deleted
+    }
+}
+
+/// `resolve` params: the value that ends a conflict.
+public struct ResolveParams: Codable, Sendable, Equatable {
+    public var key: String
+    public var data: JSONValue
+
+    public init(key: String, data: JSONValue) {
+        self.key = key
+        self.data = data
+    }
+}
+
+/// The result of `put` and `resolve`: the new version.
+public struct VersionResult: Codable, Sendable, Equatable {
+    public var record: JSONValue
+
+    public init(record: JSONValue) {
+        self.record = record
+    }
+}
+
+/// `closeRound` params.
+public struct CloseRoundParams: Codable, Sendable, Equatable {
+    public var contest: String
+    public var round: String
+
+    public init(contest: String, round: String) {
+        self.contest = contest
+        self.round = round
+    }
+}
+
+/// `closeRound` result.
+public struct CloseRoundResult: Codable, Sendable, Equatable {
+    public var contest: String
+    public var round: String
+    /// False when the round was already closed.
+    public var newlyClosed: Bool
+
+    public init(contest: String, round: String, newlyClosed: Bool) {
+        self.contest = contest
+        self.round = round
+        self.newlyClosed = newlyClosed
+    }
+}
