@@ -123,7 +123,15 @@ let package = Package(
         ),
         .testTarget(
             name: "SunshineAgentTests",
-            dependencies: ["SunshineAgent", "SunshineRPC", "SunshinePKI", "SunshineTestSupport"]
+            dependencies: ["SunshineAgent", "SunshineRPC", "SunshinePKI", "SunshineStore", "SunshineTestSupport"]
+        ),
+        .testTarget(
+            name: "SunshineReplicationTests",
+            dependencies: [
+                "SunshineCoordinator", "SunshineAgent", "SunshineStore", "SunshineModel", "SunshineRPC", "SunshineWire",
+                "SunshinePKI", "SunshineTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "SunshineStoreTests",

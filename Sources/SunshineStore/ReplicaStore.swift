@@ -51,6 +51,13 @@ public final class ReplicaStore: Sendable {
         try await pool.read { db in try body(StoreReader(db: db)) }
     }
 
+    /// Copies the whole database, consistently, to a new file at `path` (SQLite's online backup):
+    /// what an operator keeps, and what a restore brings back.
+    public func backup(to path: String) throws {
+        let target = try DatabaseQueue(path: path)
+        try pool.backup(to: target)
+    }
+
     /// Synchronous variants for command-line tools that write once and exit.
     public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try pool.write { db in try body(StoreTransaction(db: db, node: node)) }
