@@ -65,15 +65,15 @@ public struct County: Sendable {
                     reject(error)
                     continue
                 }
-                let held = try tx.heldClock(of: record.key)
+                let history = try tx.history(of: record.key)
                 do throws(RecordError) {
-                    try Authorization.checkPush(record, by: agent, held: held)
+                    try Authorization.checkPush(record, by: agent, held: VersionVector.join(history.map(\.record.clock)))
                 } catch {
                     reject(error)
                     continue
                 }
                 let closed = try Self.isRoundClosed(tx, record)
-                switch try tx.apply(record, flag: closed ? StoreTransaction.roundClosedFlag : nil) {
+                switch try tx.apply(record, flag: closed ? StoreTransaction.roundClosedFlag : nil, history: history) {
                 case .duplicate:
                     result.duplicates += 1
                     continue

@@ -41,6 +41,12 @@ public enum CanonicalJSON {
 
     private static func writeString(_ text: String, into output: inout String) {
         output += "\""
+        // Almost every string needs no escaping: copy it whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output += text
+            output += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""

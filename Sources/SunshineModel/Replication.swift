@@ -16,9 +16,10 @@ public enum ApplyDecision: Sendable, Equatable {
 
 public enum Replication {
     /// Decides what `incoming` does, given every version held for its key (`history`) and the
-    /// current siblings among them.
-    public static func decide(_ incoming: Record, history: [Record], siblings: [Record]) -> ApplyDecision {
-        let canonical = incoming.canonical
+    /// current siblings among them. `canonical` is the incoming record's canonical form, when the
+    /// caller has it already.
+    public static func decide(_ incoming: Record, canonical known: String? = nil, history: [Record], siblings: [Record]) -> ApplyDecision {
+        let canonical = known ?? incoming.canonical
         var sameClockDifferentContent = false
         for held in history where held.clock == incoming.clock {
             if held.canonical == canonical { return .duplicate }

@@ -136,12 +136,15 @@ public final class RPCConnection: Sendable {
 
     func rawCall<Params: Encodable & Sendable>(_ method: String, params: Params, timeout: TimeAmount?) async throws -> MessagePayload {
         let promise = channel.eventLoop.makePromise(of: MessagePayload.self)
-        let started = shared.withLockedValue { state -> Swift.Result<RPCID, RPCError> in
+        let started = shared.withLockedValue { state -> Swift.Result<RPCID, any Error> in
+            if state.machine.isClosed {
+                return .failure(RPCCallError.connectionClosed(reason: state.closeReason ?? "the connection is closed"))
+            }
             let result = state.machine.startCall(timeout: timeout, now: .now())
             if case .success(let id) = result {
                 state.calls[id] = PendingCall(method: method, timeout: timeout ?? configuration.connection.callTimeout, promise: promise)
             }
-            return result
+            return result.mapError { $0 }
         }
         let id: RPCID
         switch started {
@@ -219,7 +222,17 @@ public final class RPCConnection: Sendable {
                 } catch {
                     parsed = .failure(error)
                 }
-                let action = shared.withLockedValue { $0.machine.received(parsed, now: .now()) }
+                let action = shared.withLockedValue { state in
+                    let action = state.machine.received(parsed, now: .now())
+                    // Keep why the connection ends at the moment it does, so a call attempted in
+                    // between still says why (a revoked certificate, a timeout, the peer's bye).
+                    switch action {
+                    case .peerClosed(let reason): state.closeReason = state.closeReason ?? "closed by the peer: \(reason)"
+                    case .reject(_, let error, true): state.closeReason = state.closeReason ?? error.message
+                    default: break
+                    }
+                    return action
+                }
                 guard case .success(let message) = parsed else {
                     if case .reject(let id, let error, let close) = action {
                         logger.notice("refused a frame: \(error.message)")

@@ -32,7 +32,7 @@ enum RecordText {
 extension StoreReading {
     /// Every version held for `key`, oldest first.
     public func history(of key: String) throws -> [StoredVersion] {
-        try Row.fetchAll(db, sql: "SELECT seq, record, flag FROM version WHERE key = ? ORDER BY seq", arguments: [key]).map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, record, flag FROM version WHERE key = ? ORDER BY seq"), arguments: [key]).map { row in
             StoredVersion(seq: row["seq"], record: try RecordText.decode(row["record"]), flag: row["flag"])
         }
     }
@@ -114,7 +114,7 @@ extension StoreReading {
 
     /// Versions `origin` wrote itself after `seq`, in order: an agent's outbox.
     public func outbox(of origin: String, after seq: Int64, limit: Int) throws -> [StoredVersion] {
-        try Row.fetchAll(db, sql: "SELECT seq, record, flag FROM version WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?", arguments: [origin, seq, limit]).map {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, record, flag FROM version WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?"), arguments: [origin, seq, limit]).map {
             StoredVersion(seq: $0["seq"], record: try RecordText.decode($0["record"]), flag: $0["flag"])
         }
     }
@@ -151,7 +151,7 @@ extension StoreReading {
     }
 
     public func isRoundClosed(contest: String, round: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM closed_round WHERE contest = ? AND round = ?", arguments: [contest, round]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM closed_round WHERE contest = ? AND round = ?"), arguments: [contest, round]) ?? false
     }
 
     public func closedRounds() throws -> [(contest: String, round: String)] {

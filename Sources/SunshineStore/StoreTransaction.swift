@@ -14,18 +14,21 @@ public struct StoreTransaction: StoreReading {
 
     /// Applies one version by DESIGN §3.6: a duplicate changes nothing; anything else is added to
     /// history, and the current siblings, merged value and conflict state follow.
+    ///
+    /// `history` is every version held for the key, when the caller has already read it.
     @discardableResult
-    public func apply(_ record: Record, flag: String? = nil) throws -> ApplyDecision {
-        let history = try history(of: record.key)
-        let siblingSeqs = try String.fetchOne(db, sql: "SELECT siblings FROM current WHERE key = ?", arguments: [record.key]).map(RecordText.seqs) ?? []
+    public func apply(_ record: Record, flag: String? = nil, history known: [StoredVersion]? = nil) throws -> ApplyDecision {
+        let history = try known ?? history(of: record.key)
+        let siblingSeqs = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT siblings FROM current WHERE key = ?"), arguments: [record.key]
+        ).map(RecordText.seqs) ?? []
         let siblings = history.filter { siblingSeqs.contains($0.seq) }
-        let decision = Replication.decide(record, history: history.map(\.record), siblings: siblings.map(\.record))
+        let canonical = record.canonical
+        let decision = Replication.decide(record, canonical: canonical, history: history.map(\.record), siblings: siblings.map(\.record))
         if decision == .duplicate { return decision }
 
-        try db.execute(
-            sql: "INSERT INTO version (key, kind, township, origin, clock, record, flag) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [record.key, record.kind.rawValue, record.township, record.origin, record.clock.description, record.canonical, flag]
-        )
+        try db.cachedStatement(sql: "INSERT INTO version (key, kind, township, origin, clock, record, flag) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [record.key, record.kind.rawValue, record.township, record.origin, record.clock.description, canonical, flag])
         let stored = StoredVersion(seq: db.lastInsertedRowID, record: record, flag: flag)
         if decision == .obsolete { return decision }
 
@@ -37,15 +40,14 @@ public struct StoreTransaction: StoreReading {
         }
         guard let merged = Merge.current(of: next.map(\.record)) else { return decision }
         let quarantined = (record.kind == .ballot && next.count > 1) || next.contains { $0.flag == Self.roundClosedFlag }
-        try db.execute(
-            sql: """
-                INSERT INTO current (key, kind, township, siblings, value, deleted, quarantined, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (key) DO UPDATE SET siblings = excluded.siblings, value = excluded.value, deleted = excluded.deleted,
-                    quarantined = excluded.quarantined, seq = excluded.seq
-                """,
-            arguments: [record.key, record.kind.rawValue, record.township, next.map { String($0.seq) }.joined(separator: ","),
-                        merged.canonical, merged.deleted, quarantined, stored.seq]
-        )
+        try db.cachedStatement(sql: """
+            INSERT INTO current (key, kind, township, siblings, value, deleted, quarantined, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET siblings = excluded.siblings, value = excluded.value, deleted = excluded.deleted,
+                quarantined = excluded.quarantined, seq = excluded.seq
+            """).execute(arguments: [
+                record.key, record.kind.rawValue, record.township, next.map { String($0.seq) }.joined(separator: ","),
+                next.count == 1 ? canonical : merged.canonical, merged.deleted, quarantined, stored.seq,
+            ])
         if next.count > 1 {
             try db.execute(
                 sql: """
@@ -55,7 +57,7 @@ public struct StoreTransaction: StoreReading {
                 arguments: [record.key, record.kind.rawValue, record.township, decision == .integrityConflict ? "integrity" : "concurrent", stored.seq]
             )
         } else {
-            try db.execute(sql: "DELETE FROM conflict WHERE key = ?", arguments: [record.key])
+            try db.cachedStatement(sql: "DELETE FROM conflict WHERE key = ?").execute(arguments: [record.key])
         }
         return decision
     }
@@ -64,13 +66,13 @@ public struct StoreTransaction: StoreReading {
     /// key (DESIGN §3.6), so it replaces them all — and so closes any conflict on the key.
     @discardableResult
     public func write(kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool = false, at date: Date = Date()) throws -> Record {
-        let held = try history(of: key).map(\.record)
+        let history = try history(of: key)
         let record = Record(
-            key: key, kind: kind, township: township, clock: Replication.nextClock(for: node, over: held), origin: node,
-            at: Self.timestamp(date), deleted: deleted, data: data
+            key: key, kind: kind, township: township, clock: Replication.nextClock(for: node, over: history.map(\.record)), origin: node,
+            at: date.formatted(.iso8601), deleted: deleted, data: data
         )
         try RecordRules.validate(record)
-        try apply(record)
+        try apply(record, history: history)
         return record
     }
 
@@ -87,11 +89,5 @@ public struct StoreTransaction: StoreReading {
         guard try !isRoundClosed(contest: contest, round: round) else { return false }
         try db.execute(sql: "INSERT INTO closed_round (contest, round, closed_seq) VALUES (?, ?, ?)", arguments: [contest, round, try latestSeq()])
         return true
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
     }
 }
