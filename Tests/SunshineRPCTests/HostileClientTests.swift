@@ -174,7 +174,7 @@ import Testing
     @Test func noHelloInTimeIsATimeoutAndClosed() async throws {
         let pki = try TestPKI()
         defer { pki.remove() }
-        try await whileAGoodClientIsConnected(pki: pki, configure: { $0.rpc.connection.helloTimeout = .milliseconds(300) }) { endpoint in
+        try await whileAGoodClientIsConnected(pki: pki, configure: { $0.rpc.connection.helloTimeout = .seconds(2) }) { endpoint in
             try await withRawClient(to: endpoint, pki: pki, node: "township-03") { client in
                 let error = await client.next()
                 #expect(error?.errorCode == 1006)
