@@ -131,6 +131,7 @@ let package = Package(
                 "SunshineCoordinator", "SunshineAgent", "SunshineStore", "SunshineModel", "SunshineRPC", "SunshineWire",
                 "SunshinePKI", "SunshineTestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

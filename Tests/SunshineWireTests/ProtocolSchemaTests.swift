@@ -7,10 +7,8 @@ import Testing
 /// The schemas in proto-schemas/ are the published contract: every message the Swift encoder
 /// emits is validated against them by an independent validator (Python's jsonschema).
 @Suite struct ProtocolSchemaTests {
-    /// One line of the validator's input: the method and the frame payload exactly as encoded.
     private func line(_ method: String, _ frame: ByteBuffer, expectInvalid: Bool = false) -> String {
-        let payload = String(buffer: frame)
-        return #"{"method":"\#(method)","frame":\#(payload)\#(expectInvalid ? #","expect":"invalid""# : "")}"#
+        SchemaCheck.line(method, String(buffer: frame), expectInvalid: expectInvalid)
     }
 
     /// Every message type of protocol version 1, as the encoder writes it.
@@ -45,10 +43,7 @@ import Testing
     }
 
     private func validate(_ lines: [String]) throws -> (status: Int32, output: String) {
-        let file = NSTemporaryDirectory() + "sunshine-frames-\(UUID().uuidString).jsonl"
-        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        return try runProcess("python3", [RepositoryFiles.path("scripts/validate-frames.py"), "--schemas", RepositoryFiles.path("proto-schemas"), file])
+        try SchemaCheck.validate(lines)
     }
 
     @Test func everyMessageTheEncoderEmitsMatchesThePublishedSchemas() throws {

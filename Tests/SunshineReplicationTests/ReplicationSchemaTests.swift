@@ -1,0 +1,80 @@
+import Foundation
+import NIOCore
+import SunshineCoordinator
+import SunshineModel
+import SunshineStore
+import SunshineTestSupport
+import SunshineWire
+import Testing
+
+/// Every replication method's params and result, produced by the real coordinator logic and
+/// encoded by the real encoder, checked against proto-schemas/ by Python's jsonschema.
+@Suite struct ReplicationSchemaTests {
+    private func request<P: Encodable>(_ method: String, _ params: P) throws -> String {
+        SchemaCheck.line(method, String(buffer: try OutboundMessage.request(id: 7, method: method, params: params)))
+    }
+
+    private func response<R: Encodable>(_ method: String, _ result: R) throws -> String {
+        SchemaCheck.line(method, String(buffer: try OutboundMessage.response(id: 7, result: result)))
+    }
+
+    @Test func everyReplicationMessageMatchesThePublishedSchemas() async throws {
+        let cluster = try Cluster()
+        let county = County(store: try cluster.store("coordinator"), sessions: NodeSessions())
+        let township = try cluster.store("township-01")
+        var lines: [String] = []
+
+        let contest = PutParams(kind: "contest", key: "contest/county/committee-2026", data: sampleContest.json)
+        lines.append(try request(Method.put, contest))
+        lines.append(try response(Method.put, VersionResult(record: try await county.put(contest).record.json)))
+
+        let papers = try (1...3).map { serial in
+            try township.writeNow { tx in try tx.write(kind: .ballot, key: paper(serial).key(township: "township-01"), township: "township-01", data: paper(serial).json) }
+        }
+        let finding = try township.writeNow { tx in
+            try tx.write(kind: .finding, key: "finding/township-01/seal", township: "township-01",
+                         data: Finding(team: "t", category: "procedure", severity: .high, status: .open, title: "Seal", details: "d", notes: ["n"]).json)
+        }
+        var forged = papers[0]
+        forged.data = paper(1, choices: ["cand-02"]).json
+        let push = PushParams(records: (papers + [finding, forged]).map(\.json) + [["key": "ballot/township-01/nonsense"]], upto: 4)
+        lines.append(try request(Method.push, PushParams(records: (papers + [finding]).map(\.json), upto: 4)))
+        let pushed = try await county.push(push, from: "township-01").result
+        #expect(pushed.rejected.count == 1 && pushed.conflicts == 1)
+        lines.append(try response(Method.push, pushed))
+
+        lines.append(try request(Method.pull, PullParams(since: 0, limit: 100)))
+        lines.append(try request(Method.pull, PullParams(since: 0)))
+        lines.append(try response(Method.pull, try await county.pull(PullParams(since: 0), for: "township-02")))
+        lines.append(SchemaCheck.line(Method.changed, String(buffer: try OutboundMessage.notification(method: Method.changed, params: ChangedParams(upto: 9)))))
+
+        lines.append(try request(Method.status, EmptyResult()))
+        lines.append(try response(Method.status, try await county.status()))
+        lines.append(try request(Method.tally, TallyParams(contest: "committee-2026", round: "vote-1")))
+        lines.append(try request(Method.tally, TallyParams()))
+        lines.append(try response(Method.tally, try await county.tally(TallyParams())))
+        lines.append(try request(Method.conflicts, EmptyResult()))
+        let conflicts = try await county.conflicts()
+        #expect(!conflicts.conflicts.isEmpty)
+        lines.append(try response(Method.conflicts, conflicts))
+
+        let resolve = ResolveParams(key: papers[0].key, data: papers[0].data)
+        lines.append(try request(Method.resolve, resolve))
+        lines.append(try response(Method.resolve, VersionResult(record: try await county.resolve(resolve).record.json)))
+        let close = CloseRoundParams(contest: "committee-2026", round: "vote-1")
+        lines.append(try request(Method.closeRound, close))
+        lines.append(try response(Method.closeRound, try await county.closeRound(close)))
+
+        // Negative controls: the record schemas are not vacuous.
+        var badBallot = papers[1].json.objectValue!
+        badBallot["data"] = ["contest": "c", "round": "r", "station": "s", "serial": -1, "choices": [], "valid": true]
+        lines.append(SchemaCheck.line(Method.push, String(buffer: try OutboundMessage.request(id: 1, method: Method.push, params: PushParams(records: [.object(badBallot)], upto: 1))), expectInvalid: true))
+        var badClock = finding.json.objectValue!
+        badClock["clock"] = ["township-01": 0]
+        lines.append(SchemaCheck.line(Method.push, String(buffer: try OutboundMessage.request(id: 1, method: Method.push, params: PushParams(records: [.object(badClock)], upto: 1))), expectInvalid: true))
+
+        let result = try SchemaCheck.validate(lines)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("\(lines.count) passed, 0 failed"), "\(result.output)")
+    }
+}
