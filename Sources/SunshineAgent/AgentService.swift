@@ -92,6 +92,9 @@ public final class AgentService: Service, Sendable {
                     }
                 }
                 events?(.disconnected(reason: "closed"))
+            } catch where Task.isCancelled || Task.isShuttingDownGracefully {
+                logger.info("stopped: \(ErrorSentence.describe(error))")
+                break
             } catch {
                 logger.warning("not connected to \(configuration.coordinator): \(ErrorSentence.describe(error))")
                 events?(.disconnected(reason: ErrorSentence.describe(error)))
