@@ -30,6 +30,7 @@ let package = Package(
         .target(
             name: "SunshinePKI",
             dependencies: [
+                "SunshineModel",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -140,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SunshineModelTests",
-            dependencies: ["SunshineModel"]
+            dependencies: ["SunshineModel", "SunshineTestSupport"]
         ),
         .testTarget(
             name: "SunshinePKITests",

@@ -25,11 +25,11 @@ public enum RecordRules {
         guard isScope(record.township) else {
             throw .invalid("the scope \"\(record.township)\" is neither a node id nor county")
         }
-        guard isNode(record.origin) else { throw .invalid("origin \"\(record.origin)\" is not a node id") }
+        guard NodeName.isValid(record.origin) else { throw .invalid("origin \"\(record.origin)\" is not a node id") }
         guard record.clock[record.origin] >= 1 else {
             throw .invalid("the clock has no entry for its origin \(record.origin)")
         }
-        for node in record.clock.counters.keys where !isNode(node) {
+        for node in record.clock.counters.keys where !NodeName.isValid(node) {
             throw .invalid("clock entry \"\(node)\" is not a node id")
         }
         guard record.canonical.utf8.count <= maxRecordBytes else {
@@ -110,15 +110,7 @@ public enum RecordRules {
         return Contest(title: try fields.text("title", nonEmpty: true), township: township, seats: seats, rounds: rounds, candidates: candidates)
     }
 
-    /// A node id: lower-case letters, digits and '-', starting with a letter, at most 64 bytes.
-    public static func isNode(_ text: String) -> Bool {
-        guard let first = text.utf8.first, (1...64).contains(text.utf8.count), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
-            return false
-        }
-        return text.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
-    }
-
-    static func isScope(_ text: String) -> Bool { text == countyScope || isNode(text) }
+    static func isScope(_ text: String) -> Bool { text == countyScope || NodeName.isValid(text) }
 
     static func isSegment(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= 64 && text.utf8.allSatisfy { byte in

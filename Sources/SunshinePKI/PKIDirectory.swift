@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import SunshineModel
 import SwiftASN1
 import X509
 

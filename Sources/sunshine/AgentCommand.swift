@@ -3,6 +3,7 @@ import Logging
 import NIOSSL
 import ServiceLifecycle
 import SunshineAgent
+import SunshineModel
 import SunshinePKI
 import SunshineStore
 import SunshineRPC

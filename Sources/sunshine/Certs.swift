@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SunshineModel
 import SunshinePKI
 
 struct Certs: ParsableCommand {

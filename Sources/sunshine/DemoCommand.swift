@@ -61,7 +61,7 @@ struct DemoCommand: AsyncParsableCommand {
         let stores = try Dictionary(uniqueKeysWithValues: names.map { ($0, try store($0)) })
 
         // 1. Offline: every township records ballots and a finding before any network exists.
-        var random = DemoRandom(seed: 2026)
+        var random = SystemRandomNumberGenerator()
         for township in names {
             let office = Township(store: stores[township]!)
             for serial in 1...ballots {
@@ -212,18 +212,5 @@ struct DemoCommand: AsyncParsableCommand {
         } catch let error as TLSSetupError {
             throw CommandFailure(error.description)
         }
-    }
-}
-
-/// A fixed-seed generator so every demo run records the same ballots.
-struct DemoRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

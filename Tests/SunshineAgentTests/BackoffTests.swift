@@ -1,11 +1,12 @@
 import SunshineAgent
+import SunshineTestSupport
 import Testing
 
 @Suite struct BackoffTests {
     @Test func ceilingDoublesFromHalfASecondUpToThirtySeconds() {
         var backoff = Backoff()
         var ceilings: [Duration] = []
-        var generator = SeededGenerator(seed: 1)
+        var generator = SeededRandom(seed: 1)
         for _ in 0..<10 {
             ceilings.append(backoff.ceiling)
             _ = backoff.next(using: &generator)
@@ -14,7 +15,7 @@ import Testing
     }
 
     @Test func delaysAreFullJitterBetweenZeroAndTheCeiling() {
-        var generator = SeededGenerator(seed: 42)
+        var generator = SeededRandom(seed: 42)
         var small = 0
         for _ in 0..<2_000 {
             var backoff = Backoff()
@@ -31,7 +32,7 @@ import Testing
 
     @Test func neverOverflowsAfterManyAttempts() {
         var backoff = Backoff()
-        var generator = SeededGenerator(seed: 7)
+        var generator = SeededRandom(seed: 7)
         for _ in 0..<10_000 { _ = backoff.next(using: &generator) }
         #expect(backoff.ceiling == .seconds(30))
     }
@@ -41,22 +42,5 @@ import Testing
         for _ in 0..<6 { _ = backoff.next() }
         backoff.reset()
         #expect(backoff.ceiling == .milliseconds(500))
-    }
-}
-
-/// A deterministic generator (SplitMix64) so jitter tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

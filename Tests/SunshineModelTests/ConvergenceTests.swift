@@ -1,4 +1,5 @@
 import SunshineModel
+import SunshineTestSupport
 import Testing
 
 /// An in-memory replica applying DESIGN §3.6 exactly as the stores do.
@@ -35,7 +36,7 @@ struct MemoryReplica {
 @Suite struct ConvergenceTests {
     @Test(arguments: 0..<12)
     func randomHistoriesAtSeventeenNodesConvergeInAnyDeliveryOrder(seed: UInt64) {
-        var random = SplitMix(seed: seed)
+        var random = SeededRandom(seed: seed)
         let nodes = (1...17).map { "township-" + ($0 < 10 ? "0" : "") + String($0) } + ["coordinator"]
         let keys = (1...5).map { "finding/township-0\($0)/f\($0)" }
         var replicas = Dictionary(uniqueKeysWithValues: nodes.map { ($0, MemoryReplica()) })
@@ -73,18 +74,5 @@ struct MemoryReplica {
             #expect(written.allSatisfy { history.contains($0.canonical) }, "\(node) lost a version from history")
             #expect(replica.history.values.allSatisfy { Set($0.map(\.canonical)).count == $0.count }, "a version stored twice")
         }
-    }
-}
-
-/// SplitMix64: reproducible randomness for property tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

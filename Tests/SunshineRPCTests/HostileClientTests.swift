@@ -29,14 +29,21 @@ import Testing
         }
     }
 
+    /// A raw client for township-03 that has completed hello, handed to `body`.
+    private func afterHello(_ endpoint: Endpoint, pki: TestPKI, body: (inout RawClient) async throws -> Void) async throws {
+        try await withRawClient(to: endpoint, pki: pki, node: "township-03") { client in
+            try await client.sendHello(as: "township-03")
+            #expect(await client.nextIgnoringPings()?["result"] != nil)
+            try await body(&client)
+        }
+    }
+
     @Test(arguments: [UInt32(0), UInt32(1_048_577), UInt32(Int32.max), UInt32.max])
     func aMaliciousFrameLengthIsFrameTooLargeAndClosed(_ length: UInt32) async throws {
         let pki = try TestPKI()
         defer { pki.remove() }
         try await whileAGoodClientIsConnected(pki: pki) { endpoint in
-            try await withRawClient(to: endpoint, pki: pki, node: "township-03") { client in
-                try await client.sendHello(as: "township-03")
-                #expect(await client.nextIgnoringPings()?["result"] != nil)
+            try await afterHello(endpoint, pki: pki) { client in
                 var header = ByteBuffer()
                 header.writeInteger(length, endianness: .big)
                 header.writeString("{")  // a few payload bytes; the length alone must be refused
@@ -54,9 +61,7 @@ import Testing
         let pki = try TestPKI()
         defer { pki.remove() }
         try await whileAGoodClientIsConnected(pki: pki) { endpoint in
-            try await withRawClient(to: endpoint, pki: pki, node: "township-03") { client in
-                try await client.sendHello(as: "township-03")
-                #expect(await client.nextIgnoringPings()?["result"] != nil)
+            try await afterHello(endpoint, pki: pki) { client in
                 var partial = ByteBuffer()
                 partial.writeInteger(UInt32(100), endianness: .big)
                 partial.writeString(#"{"jsonrpc":"2.0","id":2,"method":"pi"#)
@@ -80,9 +85,7 @@ import Testing
         let pki = try TestPKI()
         defer { pki.remove() }
         try await whileAGoodClientIsConnected(pki: pki) { endpoint in
-            try await withRawClient(to: endpoint, pki: pki, node: "township-03") { client in
-                try await client.sendHello(as: "township-03")
-                #expect(await client.nextIgnoringPings()?["result"] != nil)
+            try await afterHello(endpoint, pki: pki) { client in
                 try await client.send(frame: payload)
                 let error = await client.nextIgnoringPings()
                 #expect(error?.errorCode == code)
@@ -96,9 +99,7 @@ import Testing
         let pki = try TestPKI()
         defer { pki.remove() }
         try await whileAGoodClientIsConnected(pki: pki) { endpoint in
-            try await withRawClient(to: endpoint, pki: pki, node: "township-03") { client in
-                try await client.sendHello(as: "township-03")
-                #expect(await client.nextIgnoringPings()?["result"] != nil)
+            try await afterHello(endpoint, pki: pki) { client in
                 var frame = ByteBuffer()
                 frame.writeInteger(UInt32(4), endianness: .big)
                 frame.writeBytes([0x7b, 0xff, 0xfe, 0x7d])
@@ -128,9 +129,7 @@ import Testing
         let pki = try TestPKI()
         defer { pki.remove() }
         try await whileAGoodClientIsConnected(pki: pki) { endpoint in
-            try await withRawClient(to: endpoint, pki: pki, node: "township-03") { client in
-                try await client.sendHello(as: "township-03")
-                #expect(await client.nextIgnoringPings()?["result"] != nil)
+            try await afterHello(endpoint, pki: pki) { client in
                 try await client.sendHello(as: "township-03", id: 2)
                 let error = await client.nextIgnoringPings()
                 #expect(error?.errorCode == 1002)
