@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Modules depend one way, lightest first (see README "Layout"):
-//   SunshinePKI (certificates) ← SunshineWire (frames, JSON-RPC, state machines; NIOCore only)
-//   ← SunshineRPC (TLS, sockets, async connections) ← sunshine (CLI)
+//   SunshineModel (pure domain) ← SunshinePKI, SunshineWire (no sockets), SunshineStore (SQLite)
+//   SunshinePKI + SunshineWire ← SunshineRPC (TLS, sockets, async connections)
+//   SunshineRPC + SunshineStore ← SunshineAgent, SunshineCoordinator ← sunshine (CLI)
 let package = Package(
     name: "sunshine",
     platforms: [.macOS(.v15)],

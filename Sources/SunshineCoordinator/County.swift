@@ -115,7 +115,7 @@ public struct County: Sendable {
             (
                 try reader.counts(),
                 try reader.checkpoints(prefix: "agent:"),
-                try reader.openConflicts().reduce(into: [String: Int]()) { $0[$1.township, default: 0] += 1 },
+                try reader.openConflictCounts(),
                 try reader.quarantinedCount(),
                 try reader.latestSeq()
             )

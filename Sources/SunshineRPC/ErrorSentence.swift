@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import NIOSSL
 import SunshineWire
 
@@ -18,14 +19,15 @@ public enum ErrorSentence {
             return "the TLS handshake failed (\(error)); check that both sides use certificates from the same cluster CA and that they are valid today"
         case let error as IOError:
             return "the connection failed: \(error.description)"
+        case let error as NIOConnectionError:
+            let reasons = error.connectionErrors.map { "\($0.error)" }.joined(separator: "; ")
+            return "nothing accepted the connection at \(error.host):\(error.port) (\(reasons.isEmpty ? "no address" : reasons)); is the coordinator running there?"
+        case ChannelError.connectTimeout(let timeout):
+            return "the coordinator did not answer within \(timeout); check the address and the network"
         case let error as ChannelError:
             return "the connection failed: \(error)"
         default:
-            let text = String(describing: error)
-            if text.contains("connectTimeout") || text.contains("connection refused") || text.contains("Connection refused") {
-                return "the coordinator did not accept the connection (\(text)); is it running at that address?"
-            }
-            return text
+            return String(describing: error)
         }
     }
 }

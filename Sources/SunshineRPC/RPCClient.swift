@@ -34,7 +34,7 @@ public enum RPCClient {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: endpoint.host, port: endpoint.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try RPCServer.configurePipeline(
+                    try ClusterPipeline.configure(
                         channel,
                         tls: NIOSSLClientHandler(context: tls, serverHostname: ClusterTLS.serverHostname(for: endpoint.host)),
                         maxFrame: options.rpc.maxFrame,

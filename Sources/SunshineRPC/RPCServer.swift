@@ -86,7 +86,7 @@ public final class RPCServer: Service, Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: configuration.listen.host, port: configuration.listen.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try Self.configurePipeline(
+                        try ClusterPipeline.configure(
                             channel,
                             tls: NIOSSLServerHandler(context: self.tls),
                             maxFrame: self.configuration.rpc.maxFrame,
@@ -114,24 +114,6 @@ public final class RPCServer: Service, Sendable {
         } onGracefulShutdown: {
             serverChannel.channel.close(promise: nil)
         }
-    }
-
-    /// TLS, framing and identity, in the order bytes flow (shared with ``RPCClient``).
-    static func configurePipeline(
-        _ channel: any Channel,
-        tls: NIOSSLHandler,
-        maxFrame: Int,
-        allowedRoles: Set<NodeRole>,
-        revocations: RevocationList
-    ) throws -> (NIOAsyncChannel<ByteBuffer, ByteBuffer>, EventLoopFuture<PeerCertificate>) {
-        let identity = channel.eventLoop.makePromise(of: PeerCertificate.self)
-        let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(tls)
-        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maxFrame: maxFrame)))
-        try pipeline.addHandler(FrameEncoder())
-        try pipeline.addHandler(PeerIdentityHandler(allowedRoles: allowedRoles, revocations: revocations, promise: identity))
-        let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-        return (asyncChannel, identity.futureResult)
     }
 
     private func serve(_ child: NIOAsyncChannel<ByteBuffer, ByteBuffer>, identity: EventLoopFuture<PeerCertificate>) async {

@@ -29,7 +29,8 @@ public final class ReplicaStore: Sendable {
             // on the writer afterwards, outside a transaction (DESIGN §3.8).
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Schema.migrator.migrate(pool)
-            _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM version") }
+            // Touch a data page, so a damaged file is refused now rather than at the first write.
+            _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM version LIMIT 1") }
         } catch {
             throw StoreError.unreadable(path, error)
         }

@@ -146,6 +146,15 @@ extension StoreReading {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM current WHERE quarantined = 1") ?? 0
     }
 
+    /// Open conflicts per township (scope), without loading their versions.
+    public func openConflictCounts() throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT township, count(*) AS n FROM conflict GROUP BY township") {
+            result[row["township"]] = row["n"]
+        }
+        return result
+    }
+
     public func openConflictCount() throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM conflict") ?? 0
     }
