@@ -196,6 +196,32 @@ import Testing
         await coordinator.stop()
     }
 
+    @Test func aRejectedRecordKeepsTheConnectionAndTheRestOfTheBatch() async throws {
+        let cluster = try Cluster()
+        let coordinator = try await cluster.startCoordinator(store: try cluster.store("coordinator"))
+        try await cluster.connect(as: "township-01", role: "agent", to: coordinator.endpoint) { agent in
+            let mine = Record(key: paper(1).key(township: "township-01"), kind: .ballot, township: "township-01",
+                              clock: VersionVector(["township-01": 1]), origin: "township-01", at: "", data: paper(1).json)
+            let theirs = Record(key: paper(1).key(township: "township-02"), kind: .ballot, township: "township-02",
+                                clock: VersionVector(["township-02": 1]), origin: "township-02", at: "", data: paper(1).json)
+            let result = try await agent.call(Method.push, params: PushParams(records: [theirs.json, mine.json], upto: 2), returning: PushResult.self)
+            #expect(result.accepted == 1)
+            #expect(result.rejected.map(\.reason) == ["forbidden"])
+            #expect(!agent.isClosed)
+            _ = try await agent.call(Method.ping, params: PingParams(), returning: EmptyResult.self)
+            // Params that are not a push at all: invalid_params, and still the connection stays.
+            do {
+                _ = try await agent.call(Method.push, params: ["records": "none"] as JSONValue, returning: PushResult.self)
+                Issue.record("a malformed push was accepted")
+            } catch let error as RPCError {
+                #expect(error.known == .invalidParams)
+            }
+            _ = try await agent.call(Method.ping, params: PingParams(), returning: EmptyResult.self)
+        }
+        #expect(try await coordinator.county.status().totals.ballots == 1)
+        await coordinator.stop()
+    }
+
     @Test func statusShowsWhoIsOnlineAndWhatTheyLastReported() async throws {
         let cluster = try Cluster()
         let store = try cluster.store("township-03")
