@@ -64,11 +64,11 @@ import Testing
         let pki = try TestPKI()
         defer { pki.remove() }
         try await withTestServer(pki: pki) { endpoint, _ in
-            var options = RPCClient.Options()
-            options.rpc.connection.callTimeout = .milliseconds(200)
-            try await withClient("township-01", pki: pki, to: endpoint, options: options) { connection, _ in
+            try await withClient("township-01", pki: pki, to: endpoint) { connection, _ in
                 await #expect(throws: RPCCallError.timedOut(method: "sleep", seconds: 0.2)) {
-                    _ = try await connection.call("sleep", params: TestResponder.SleepParams(ms: 1_000, tag: "late"), returning: TestResponder.Tagged.self)
+                    _ = try await connection.call(
+                        "sleep", params: TestResponder.SleepParams(ms: 3_000, tag: "late"), returning: TestResponder.Tagged.self, timeout: .milliseconds(200)
+                    )
                 }
                 _ = try await connection.call("ping", params: PingParams(), returning: EmptyResult.self)
                 #expect(!connection.isClosed)
@@ -79,13 +79,13 @@ import Testing
     @Test func heartbeatsKeepAnIdleConnectionAliveAndCarryTheOutbox() async throws {
         let pki = try TestPKI()
         defer { pki.remove() }
-        try await withTestServer(pki: pki, configure: { $0.rpc.heartbeat = .milliseconds(150) }) { endpoint, responder in
+        try await withTestServer(pki: pki, configure: { $0.rpc.heartbeat = .milliseconds(300) }) { endpoint, responder in
             var options = RPCClient.Options()
             options.pingReport = { PingParams(seq: 7, outbox: 1) }
             try await withClient("township-03", pki: pki, to: endpoint, options: options) { connection, hello in
-                #expect(hello.heartbeatMs == 150)
+                #expect(hello.heartbeatMs == 300)
                 // Idle for several heartbeats: both sides ping, nobody is closed as silent.
-                try await Task.sleep(for: .milliseconds(1_000))
+                try await Task.sleep(for: .milliseconds(1_800))
                 #expect(!connection.isClosed)
             }
             #expect(responder.pings.count >= 3)
