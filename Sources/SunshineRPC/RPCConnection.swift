@@ -157,10 +157,15 @@ public final class RPCConnection: Sendable {
         }
         do {
             try await send(OutboundMessage.request(id: id, method: method, params: params), method: method)
-        } catch {
+        } catch let error as RPCCallError {
             _ = takeCall(id)
             promise.fail(error)
             throw error
+        } catch {
+            // The channel is closing. The call stays registered: the reader fails it with the
+            // reason once it has read what the peer sent last (a refusal, a bye), or the call's
+            // timeout does.
+            logger.debug("\(method) not sent: \(error)")
         }
         return try await withTaskCancellationHandler {
             try await promise.futureResult.get()
