@@ -25,7 +25,6 @@ public struct RPCConfiguration: Sendable {
 public final class RPCConnection: Sendable {
     /// A short random id for this connection, in both sides' logs.
     public let session: String
-    public let side: ConnectionStateMachine.Side
     public let remoteAddress: SocketAddress?
     let configuration: RPCConfiguration
     let logger: Logger
@@ -66,7 +65,6 @@ public final class RPCConnection: Sendable {
         pingReport: @escaping @Sendable () async -> PingParams = { PingParams() }
     ) {
         self.session = String(UUID().uuidString.lowercased().prefix(8))
-        self.side = side
         self.channel = channel
         self.outbound = outbound
         self.configuration = configuration
@@ -117,8 +115,7 @@ public final class RPCConnection: Sendable {
 
     /// Says `bye` with a reason, flushes, and closes. Calls still waiting fail.
     public func close(reason: String) async {
-        guard let frame = try? OutboundMessage.notification(method: Method.bye, params: ByeParams(reason: reason)) else { return }
-        await finish(sending: frame, reason: "closed here: \(reason)")
+        await finish(sending: Self.bye(reason), reason: "closed here: \(reason)")
     }
 
     /// Returns when the connection has closed, for whatever reason.
@@ -129,9 +126,13 @@ public final class RPCConnection: Sendable {
     /// Starts saying `bye` and closing without waiting; for synchronous contexts such as a
     /// graceful-shutdown handler.
     public func beginClose(reason: String) {
-        guard let frame = try? OutboundMessage.notification(method: Method.bye, params: ByeParams(reason: reason)) else { return }
         let channel = self.channel
-        channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+        channel.writeAndFlush(Self.bye(reason)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// The `bye` notification frame.
+    private static func bye(_ reason: String) -> ByteBuffer? {
+        try? OutboundMessage.notification(method: Method.bye, params: ByeParams(reason: reason))
     }
 
     func rawCall<Params: Encodable & Sendable>(_ method: String, params: Params, timeout: TimeAmount?) async throws -> MessagePayload {
@@ -238,14 +239,7 @@ public final class RPCConnection: Sendable {
                     }
                     return action
                 }
-                guard case .success(let message) = parsed else {
-                    if case .reject(let id, let error, let close) = action {
-                        logger.notice("refused a frame: \(error.message)")
-                        if close { return await finish(sending: OutboundMessage.error(id: id, error), reason: error.message) }
-                        try? await send(OutboundMessage.error(id: id, error), method: "error")
-                    }
-                    continue
-                }
+                let message = try? parsed.get()
                 if await perform(action, message: message, responder: responder, serverIdentity: serverIdentity, group: &group) {
                     return
                 }
@@ -263,17 +257,19 @@ public final class RPCConnection: Sendable {
         }
     }
 
-    /// Carries out one inbound action; returns true when the connection is done.
+    /// Carries out one inbound action for `message` (nil when the frame could not be parsed);
+    /// returns true when the connection is done.
     private func perform(
         _ action: ConnectionStateMachine.InboundAction,
-        message: InboundMessage,
+        message: InboundMessage?,
         responder: any RPCResponder,
         serverIdentity: EventLoopFuture<PeerCertificate>?,
         group: inout DiscardingTaskGroup
     ) async -> Bool {
         switch action {
-        case .handleHello(let id, let payload):
-            return await acceptHello(id: id, payload: payload.payload, responder: responder, serverIdentity: serverIdentity)
+        case .handleHello(let id):
+            guard case .request(_, _, let payload) = message else { return false }
+            return await acceptHello(id: id, payload: payload, responder: responder, serverIdentity: serverIdentity)
         case .dispatchRequest(let id, let method):
             guard case .request(_, _, let payload) = message else { return false }
             if responder.isOrdered(method) {
@@ -377,7 +373,7 @@ public final class RPCConnection: Sendable {
         } catch {
             return true
         }
-        logger.info("hello from \(peer.identity) (\(hello.software))")
+        logger.info("hello from \(peer.identity) at \(remoteAddress.map { "\($0)" } ?? "an unknown address") (\(hello.software))")
         return false
     }
 
@@ -463,14 +459,16 @@ public final class RPCConnection: Sendable {
     /// Sends a last frame (if any), closes the channel and fails every call still waiting.
     /// Safe to call more than once.
     private func finish(sending last: ByteBuffer?, reason: String) async {
-        let calls = shared.withLockedValue { state -> [PendingCall] in
+        // The first reason recorded wins: the read loop notes a refusal or a bye the moment it
+        // sees it, before the stream ends and this runs with a generic reason.
+        let (calls, firstReason) = shared.withLockedValue { state -> ([PendingCall], String) in
             _ = state.machine.close()
             if state.closeReason == nil { state.closeReason = reason }
             defer { state.calls.removeAll() }
-            return Array(state.calls.values)
+            return (Array(state.calls.values), state.closeReason ?? reason)
         }
         for call in calls {
-            call.promise.fail(RPCCallError.connectionClosed(reason: reason))
+            call.promise.fail(RPCCallError.connectionClosed(reason: firstReason))
         }
         scheduledWake.withLockedValue { $0.take() }?.cancel()
         wake.finish()

@@ -38,8 +38,8 @@ public struct ConnectionStateMachine: Sendable {
 
     /// What to do with an inbound message.
     public enum InboundAction: Equatable, Sendable {
-        /// Server: validate this `hello`, then call ``helloAccepted(heartbeat:now:)`` or ``helloRejected()``.
-        case handleHello(id: RPCID, payload: MessagePayloadIdentity)
+        /// Server: validate this `hello`, then call ``helloAccepted(heartbeat:now:)`` or ``helloRejected(close:)``.
+        case handleHello(id: RPCID)
         /// Run the request and answer it; call ``inboundFinished()`` when answered.
         case dispatchRequest(id: RPCID, method: String)
         case dispatchNotification(method: String)
@@ -116,11 +116,11 @@ public struct ConnectionStateMachine: Sendable {
             phase = .closed
             let reason = (try? payload.params(as: ByeParams.self).reason) ?? "no reason given"
             return .peerClosed(reason: reason)
-        case .request(let id, Method.hello, let payload):
+        case .request(let id, Method.hello, _):
             switch phase {
             case .awaitingHello:
                 phase = .helloInProgress
-                return .handleHello(id: id, payload: MessagePayloadIdentity(payload))
+                return .handleHello(id: id)
             case .established where side == .server:
                 return .reject(
                     id: id,
@@ -302,16 +302,4 @@ public struct ConnectionStateMachine: Sendable {
         let milliseconds = amount.nanoseconds / 1_000_000
         return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(milliseconds) ms"
     }
-}
-
-/// Lets ``ConnectionStateMachine/InboundAction`` stay `Equatable` for table-driven tests while the
-/// payload travels with the `hello` it belongs to.
-public struct MessagePayloadIdentity: Equatable, Sendable {
-    public let payload: MessagePayload
-
-    init(_ payload: MessagePayload) {
-        self.payload = payload
-    }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.payload.json == rhs.payload.json }
 }

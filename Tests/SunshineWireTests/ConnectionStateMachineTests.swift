@@ -46,7 +46,7 @@ import Testing
 
     @Test func helloIsHandedToTheApplicationThenRequestsFlow() {
         var machine = ConnectionStateMachine(side: .server, now: start)
-        guard case .handleHello(1, _) = machine.received(message(hello), now: start) else {
+        guard case .handleHello(1) = machine.received(message(hello), now: start) else {
             Issue.record("hello not handed on")
             return
         }
