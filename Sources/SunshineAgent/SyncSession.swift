@@ -82,9 +82,7 @@ struct SyncSession: Sendable {
     private func acknowledge(_ result: PushResult) async throws {
         // Pushes commit in order at the coordinator, so the highest answered `upto` is durable
         // there together with everything before it.
-        try await store.write { tx in
-            if try tx.checkpoint(Township.acked) < result.upto { try tx.setCheckpoint(Township.acked, to: result.upto) }
-        }
+        try await store.write { try $0.advanceCheckpoint(Township.acked, to: result.upto) }
         for rejection in result.rejected {
             logger.warning("the coordinator refused \(rejection.key): \(rejection.message) [\(rejection.reason)]")
         }
@@ -92,10 +90,11 @@ struct SyncSession: Sendable {
     }
 
     private func pull() async throws {
+        // Only this loop advances `pulled`, so it is read once and then followed here.
+        var since = try await store.read { try $0.checkpoint(Township.pulled) }
         for await _ in changed {
             var more = true
             while more {
-                let since = try await store.read { try $0.checkpoint(Township.pulled) }
                 let page = try await connection.call(Method.pull, params: PullParams(since: since, limit: options.pullLimit), returning: PullResult.self)
                 let records = page.records.compactMap { json -> Record? in
                     do throws(RecordError) {
@@ -110,6 +109,7 @@ struct SyncSession: Sendable {
                     try tx.setCheckpoint(Township.pulled, to: page.upto)
                 }
                 if !records.isEmpty { events?(.pulled(count: records.count, upto: page.upto)) }
+                since = page.upto
                 more = page.more
             }
         }

@@ -14,8 +14,9 @@ public struct County: Sendable {
         self.sessions = sessions
     }
 
-    /// The checkpoint name under which an agent's durable position is kept.
-    static func checkpointName(_ node: String) -> String { "agent:" + node }
+    /// Agents' durable positions are checkpoints named `agent:NODE`.
+    static let checkpointPrefix = "agent:"
+    static func checkpointName(_ node: String) -> String { checkpointPrefix + node }
 
     /// Townships that should hear `changed` after these versions were stored: a township's own
     /// scope goes to it; county-wide kinds go to every township; never back to the writer.
@@ -86,8 +87,7 @@ public struct County: Sendable {
                 }
                 fanout.add(record)
             }
-            let previous = try tx.checkpoint(Self.checkpointName(agent))
-            try tx.setCheckpoint(Self.checkpointName(agent), to: max(previous, params.upto))
+            try tx.advanceCheckpoint(Self.checkpointName(agent), to: params.upto)
             return (result, fanout)
         }
     }
@@ -114,7 +114,7 @@ public struct County: Sendable {
         let (counts, checkpoints, conflicts, quarantined, seq) = try await store.read { reader in
             (
                 try reader.counts(),
-                try reader.checkpoints(prefix: "agent:"),
+                try reader.checkpoints(prefix: Self.checkpointPrefix),
                 try reader.openConflictCounts(),
                 try reader.quarantinedCount(),
                 try reader.latestSeq()
@@ -122,12 +122,11 @@ public struct County: Sendable {
         }
         let agents = Set(presence.values.filter { $0.role == .agent }.map(\.node))
             .union(checkpoints.keys).union(counts.keys.filter { $0 != RecordRules.countyScope })
-        let formatter = ISO8601DateFormatter()
         let townships = agents.sorted().map { node in
             StatusResult.Township(
                 node: node,
                 online: presence[node]?.online ?? false,
-                lastSeen: presence[node].map { formatter.string(from: $0.lastSeen) },
+                lastSeen: presence[node].map { $0.lastSeen.formatted(.iso8601) },
                 checkpoint: checkpoints[node] ?? 0,
                 reportedSeq: presence[node]?.reportedSeq,
                 outbox: presence[node]?.reportedOutbox,
@@ -181,7 +180,7 @@ public struct County: Sendable {
     }
 
     public func closeRound(_ params: CloseRoundParams) async throws -> CloseRoundResult {
-        let contest = try await store.read { try $0.current(of: "contest/county/\(params.contest)") }
+        let contest = try await store.read { try $0.current(of: Contest.key(params.contest)) }
         guard let contest, let definition = try? RecordRules.contest(contest.value.data) else {
             throw RPCError.invalidParams("There is no contest \(params.contest); publish it with put first.")
         }

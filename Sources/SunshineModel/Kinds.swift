@@ -103,6 +103,9 @@ public struct Contest: Sendable, Hashable {
         self.candidates = candidates
     }
 
+    /// The key of contest `id`: `contest/county/ID`.
+    public static func key(_ id: String) -> String { "contest/\(RecordRules.countyScope)/\(id)" }
+
     public var json: JSONValue {
         ["title": .string(title), "township": .string(township), "seats": .int(seats),
          "rounds": .array(rounds.map { .string($0) }),

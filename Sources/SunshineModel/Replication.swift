@@ -34,10 +34,19 @@ public enum Replication {
 
     /// The siblings after applying a decision.
     public static func siblings(after decision: ApplyDecision, incoming: Record, siblings: [Record]) -> [Record] {
+        Self.siblings(after: decision, incoming: incoming, siblings: siblings, clock: \.clock)
+    }
+
+    /// The same rule for any wrapper of a version (a store's numbered rows), given its clock.
+    public static func siblings<Version>(
+        after decision: ApplyDecision, incoming: Version, siblings: [Version], clock: (Version) -> VersionVector
+    ) -> [Version] {
         switch decision {
         case .duplicate, .obsolete: return siblings
         case .replaces: return [incoming]
-        case .concurrent: return siblings.filter { incoming.clock.compare($0.clock) != .after } + [incoming]
+        case .concurrent:
+            let incomingClock = clock(incoming)
+            return siblings.filter { incomingClock.compare(clock($0)) != .after } + [incoming]
         case .integrityConflict: return siblings + [incoming]
         }
     }

@@ -45,15 +45,10 @@ extension StoreReading {
         return try currentRecord(row)
     }
 
-    /// Every current record of a kind (optionally of one scope).
-    public func currentRecords(kind: RecordKind, township: String? = nil) throws -> [CurrentRecord] {
-        let rows: [Row]
-        if let township {
-            rows = try Row.fetchAll(db, sql: "SELECT siblings, value, quarantined FROM current WHERE kind = ? AND township = ? ORDER BY key", arguments: [kind.rawValue, township])
-        } else {
-            rows = try Row.fetchAll(db, sql: "SELECT siblings, value, quarantined FROM current WHERE kind = ? ORDER BY key", arguments: [kind.rawValue])
-        }
-        return try rows.map(currentRecord)
+    /// Every current record of a kind.
+    public func currentRecords(kind: RecordKind) throws -> [CurrentRecord] {
+        try Row.fetchAll(db, sql: "SELECT siblings, value, quarantined FROM current WHERE kind = ? ORDER BY key", arguments: [kind.rawValue])
+            .map(currentRecord)
     }
 
     /// The current merged values of a kind, without loading siblings.
@@ -69,11 +64,6 @@ extension StoreReading {
             try RecordText.decode(String.fetchOne(db, sql: "SELECT record FROM version WHERE seq = ?", arguments: [seq]) ?? "")
         }
         return CurrentRecord(value: try RecordText.decode(row["value"]), siblings: siblings, quarantined: row["quarantined"])
-    }
-
-    /// The join of every clock held for `key`: what an agent may not exceed for other nodes.
-    public func heldClock(of key: String) throws -> VersionVector {
-        VersionVector.join(try history(of: key).map(\.record.clock))
     }
 
     /// A named position (0 when never set).

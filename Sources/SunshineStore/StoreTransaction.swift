@@ -32,12 +32,7 @@ public struct StoreTransaction: StoreReading {
         let stored = StoredVersion(seq: db.lastInsertedRowID, record: record, flag: flag)
         if decision == .obsolete { return decision }
 
-        let next: [StoredVersion]
-        switch decision {
-        case .replaces: next = [stored]
-        case .concurrent: next = siblings.filter { record.clock.compare($0.record.clock) != .after } + [stored]
-        default: next = siblings + [stored]
-        }
+        let next = Replication.siblings(after: decision, incoming: stored, siblings: siblings, clock: \.record.clock)
         guard let merged = Merge.current(of: next.map(\.record)) else { return decision }
         let quarantined = (record.kind == .ballot && next.count > 1) || next.contains { $0.flag == Self.roundClosedFlag }
         try db.cachedStatement(sql: """
@@ -76,7 +71,16 @@ public struct StoreTransaction: StoreReading {
         return record
     }
 
-    /// Sets a named position.
+    /// Moves a named position forward to `seq`; never backwards (an answer to an earlier
+    /// request arriving late changes nothing).
+    public func advanceCheckpoint(_ name: String, to seq: Int64) throws {
+        try db.execute(
+            sql: "INSERT INTO checkpoint (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq)",
+            arguments: [name, seq]
+        )
+    }
+
+    /// Sets a named position, forwards or backwards.
     public func setCheckpoint(_ name: String, to seq: Int64) throws {
         try db.execute(
             sql: "INSERT INTO checkpoint (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",

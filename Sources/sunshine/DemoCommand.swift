@@ -106,7 +106,7 @@ struct DemoCommand: AsyncParsableCommand {
                 hello: HelloParams(node: "operator", role: "operator", software: "sunshine-demo")
             ) { county, _ in
             var firstAgent = firstStart
-            _ = try await county.call(Method.put, params: PutParams(kind: "contest", key: "contest/county/\(Self.contest)", data: Self.contestData), returning: VersionResult.self)
+            _ = try await county.call(Method.put, params: PutParams(kind: "contest", key: Contest.key(Self.contest), data: Self.contestData), returning: VersionResult.self)
             say("The operator published contest \(Self.contest).")
 
             try await waitForOutboxes(names, stores)
