@@ -1,12 +1,11 @@
 import ArgumentParser
 import Logging
-import NIOSSL
 import ServiceLifecycle
 import SunshineAgent
 import SunshineModel
 import SunshinePKI
-import SunshineStore
 import SunshineRPC
+import SunshineStore
 
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,12 +33,7 @@ struct AgentCommand: AsyncParsableCommand {
         guard NodeName.isValid(node) else { throw ValidationError(PKIError.invalidNodeName(node).description) }
         let endpoint = try Endpoint.option(coordinator ?? Environment.value("SUNSHINE_COORDINATOR") ?? "127.0.0.1:7420", flag: "--coordinator")
         let credentials = try credentials.resolve(node: node)
-        let tls: NIOSSLContext
-        do {
-            tls = try ClusterTLS.clientContext(credentials)
-        } catch let error as TLSSetupError {
-            throw CommandFailure(error.description)
-        }
+        let tls = try oneSentence { try ClusterTLS.clientContext(credentials) }
         var logger = Logger(label: "sunshine.agent")
         logger[metadataKey: "node"] = "\(node)"
         let store = try storage.openStore(node: node)

@@ -36,7 +36,7 @@ struct Certs: ParsableCommand {
                 throw ValidationError("Say where to write the certificates with --out DIR.")
             }
             let directory = PKIDirectory(path: out)
-            let nodes = try runPKI { try directory.initialize(townships: townships, coordinatorHosts: hosts.isEmpty ? ["localhost", "127.0.0.1"] : hosts, force: force) }
+            let nodes = try oneSentence { try directory.initialize(townships: townships, coordinatorHosts: hosts.isEmpty ? ["localhost", "127.0.0.1"] : hosts, force: force) }
             print("Wrote the CA and \(nodes.count) node certificates to \(out):")
             print("  ca.pem, ca.key (keep ca.key offline once every certificate is issued)")
             for node in nodes { print("  \(node.node).pem, \(node.node).key  [\(node.role.rawValue)]") }
@@ -74,7 +74,7 @@ struct Certs: ParsableCommand {
             }
             let directory = PKIDirectory(path: pki)
             let hosts = self.hosts.isEmpty && role == .coordinator ? ["localhost", "127.0.0.1"] : self.hosts
-            try runPKI { try directory.issue(NodeIdentity(node: node, role: role), hosts: hosts, force: force) }
+            try oneSentence { try directory.issue(NodeIdentity(node: node, role: role), hosts: hosts, force: force) }
             print("Wrote \(directory.certificatePath(for: node)) and \(directory.keyPath(for: node)) [\(role.rawValue)].")
         }
     }
@@ -89,7 +89,7 @@ struct Certs: ParsableCommand {
         var json = false
 
         func run() throws {
-            let certificate = try runPKI { try PKIDirectory.readCertificate(at: file) }
+            let certificate = try oneSentence { try PKIDirectory.readCertificate(at: file) }
             let summary = try CertificateSummary(certificate)
             let now = Date()
             let state = summary.isValid(at: now) ? "valid" : (now < summary.notValidBefore ? "not yet valid" : "expired")
@@ -120,14 +120,5 @@ struct Certs: ParsableCommand {
             print("serial:    \(summary.serial)")
             print("sha256:    \(summary.fingerprint)")
         }
-    }
-}
-
-/// Runs a PKI operation, turning its errors into the CLI's one sentence.
-func runPKI<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as PKIError {
-        throw CommandFailure(error.description)
     }
 }

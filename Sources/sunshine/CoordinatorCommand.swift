@@ -1,6 +1,5 @@
 import ArgumentParser
 import Logging
-import NIOSSL
 import NIOCore
 import ServiceLifecycle
 import SunshineCoordinator
@@ -43,14 +42,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
             throw ValidationError("--heartbeat-ms must be between 100 and 600000.")
         }
         let credentials = try credentials.resolve(node: node)
-        let tls: NIOSSLContext
-        do {
-            tls = try ClusterTLS.serverContext(credentials)
-        } catch let error as TLSSetupError {
-            throw CommandFailure(error.description)
-        }
+        let tls = try oneSentence { try ClusterTLS.serverContext(credentials) }
         let revocations = try (revoked ?? Environment.value("SUNSHINE_REVOKED")).map { path in
-            try runPKI { try RevocationList(contentsOf: path) }
+            try oneSentence { try RevocationList(contentsOf: path) }
         } ?? RevocationList()
 
         var configuration = RPCServer.Configuration(listen: listen)

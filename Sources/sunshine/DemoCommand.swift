@@ -49,13 +49,13 @@ struct DemoCommand: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: pki.caCertificatePath) {
             say("Using the certificates in \(pki.path).")
         } else {
-            _ = try runPKI { try pki.initialize(townships: 17, coordinatorHosts: ["localhost", "127.0.0.1"]) }
+            _ = try oneSentence { try pki.initialize(townships: 17, coordinatorHosts: ["localhost", "127.0.0.1"]) }
             say("Created a cluster CA and certificates for the coordinator, 17 townships and an operator in \(pki.path).")
         }
         let data = (dir as NSString).appendingPathComponent("data")
         try? FileManager.default.removeItem(atPath: data)
         func store(_ node: String) throws -> ReplicaStore {
-            do { return try ReplicaStore(path: "\(data)/\(node).sqlite", node: node) } catch let error as StoreError { throw CommandFailure(error.description) }
+            try oneSentence { try ReplicaStore(path: "\(data)/\(node).sqlite", node: node) }
         }
         let names = NodeName.townships(townships)
         let stores = try Dictionary(uniqueKeysWithValues: names.map { ($0, try store($0)) })
@@ -78,7 +78,7 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.rpc.heartbeat = .milliseconds(1_000)
         let coordinator = CoordinatorService(
             configuration: configuration,
-            tls: try tls { try ClusterTLS.serverContext(NodeCredentials(pki: pki, node: "coordinator")) },
+            tls: try oneSentence { try ClusterTLS.serverContext(NodeCredentials(pki: pki, node: "coordinator")) },
             store: try store("coordinator")
         )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -90,7 +90,7 @@ struct DemoCommand: AsyncParsableCommand {
             func agent(_ township: String) throws -> AgentService {
                 AgentService(
                     configuration: .init(node: township, coordinator: endpoint),
-                    tls: try tls { try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: township)) },
+                    tls: try oneSentence { try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: township)) },
                     store: stores[township]!
                 )
             }
@@ -102,7 +102,7 @@ struct DemoCommand: AsyncParsableCommand {
             // The county's operator works over RPC with the operator certificate, like the CLI does.
             try await RPCClient.withConnection(
                 to: endpoint,
-                tls: try tls { try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: "operator")) },
+                tls: try oneSentence { try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: "operator")) },
                 hello: HelloParams(node: "operator", role: "operator", software: "sunshine-demo")
             ) { county, _ in
             var firstAgent = firstStart
@@ -205,12 +205,4 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     private func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-
-    private func tls<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as TLSSetupError {
-            throw CommandFailure(error.description)
-        }
-    }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOSSL
 import SunshineModel
 import SunshinePKI
 import SunshineRPC
@@ -20,12 +19,8 @@ struct OperatorOptions: ParsableArguments {
     func run<Params: Encodable & Sendable, Result: Codable & Sendable>(_ method: String, _ params: Params, returning: Result.Type) async throws {
         let node = self.node ?? Environment.value("SUNSHINE_OPERATOR") ?? "operator"
         let endpoint = try Endpoint.option(coordinator ?? Environment.value("SUNSHINE_COORDINATOR") ?? "127.0.0.1:7420", flag: "--coordinator")
-        let tls: NIOSSLContext
-        do {
-            tls = try ClusterTLS.clientContext(credentials.resolve(node: node))
-        } catch let error as TLSSetupError {
-            throw CommandFailure(error.description)
-        }
+        let credentials = try self.credentials.resolve(node: node)
+        let tls = try oneSentence { try ClusterTLS.clientContext(credentials) }
         let result: Result
         do {
             result = try await RPCClient.withConnection(

@@ -73,6 +73,20 @@ extension Endpoint {
     }
 }
 
+/// Runs set-up whose errors already say, in one sentence, what is wrong and what to do
+/// (certificates, TLS, the store), and makes them the command's failure.
+func oneSentence<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as PKIError {
+        throw CommandFailure(error.description)
+    } catch let error as TLSSetupError {
+        throw CommandFailure(error.description)
+    } catch let error as StoreError {
+        throw CommandFailure(error.description)
+    }
+}
+
 /// An error the CLI prints as its single sentence before exiting non-zero.
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String
@@ -89,10 +103,6 @@ struct DataOptions: ParsableArguments {
 
     func openStore(node: String) throws -> ReplicaStore {
         let directory = data ?? Environment.value("SUNSHINE_DATA") ?? "sunshine-data"
-        do {
-            return try ReplicaStore(path: (directory as NSString).appendingPathComponent("\(node).sqlite"), node: node)
-        } catch let error as StoreError {
-            throw CommandFailure(error.description)
-        }
+        return try oneSentence { try ReplicaStore(path: (directory as NSString).appendingPathComponent("\(node).sqlite"), node: node) }
     }
 }
