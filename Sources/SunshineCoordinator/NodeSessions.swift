@@ -33,14 +33,14 @@ public final class NodeSessions: Sendable {
         self.clock = clock
     }
 
-    public func connected(_ identity: NodeIdentity, connection: RPCConnection? = nil) {
+    public func connected(_ identity: NodeIdentity, connection: RPCConnection) {
         let now = clock()
         state.withLockedValue { state in
             var presence = state.nodes[identity.node] ?? Presence(node: identity.node, role: identity.role, connections: 0, lastSeen: now)
             presence.connections += 1
             presence.lastSeen = now
             state.nodes[identity.node] = presence
-            if let connection, identity.role == .agent {
+            if identity.role == .agent {
                 state.agents[ObjectIdentifier(connection)] = (identity.node, connection)
             }
         }
@@ -55,18 +55,16 @@ public final class NodeSessions: Sendable {
         }
     }
 
-    public func disconnected(_ node: String, connection: RPCConnection? = nil) {
+    public func disconnected(_ node: String, connection: RPCConnection) {
         let now = clock()
         state.withLockedValue { state in
-            if let connection { state.agents.removeValue(forKey: ObjectIdentifier(connection)) }
+            state.agents.removeValue(forKey: ObjectIdentifier(connection))
             guard var presence = state.nodes[node] else { return }
             presence.connections = max(0, presence.connections - 1)
             presence.lastSeen = now
             state.nodes[node] = presence
         }
     }
-
-    public func presence(of node: String) -> Presence? { state.withLockedValue { $0.nodes[node] } }
 
     public var all: [Presence] { state.withLockedValue { $0.nodes.values.sorted { $0.node < $1.node } } }
 

@@ -118,8 +118,8 @@ public struct CertificateAuthority: Sendable {
 }
 
 /// Parses textual IPv4 and IPv6 addresses into network-order bytes without touching the network.
-enum IPAddressBytes {
-    static func parse(_ text: String) -> [UInt8]? {
+public enum IPAddressBytes {
+    public static func parse(_ text: String) -> [UInt8]? {
         if let v4 = parseV4(text) { return v4 }
         return parseV6(text)
     }

@@ -62,10 +62,7 @@ public enum ClusterTLS {
     /// The SNI name for a host: none for IP literals (the certificate's IP addresses are checked
     /// against the connected address instead).
     static func serverHostname(for host: String) -> String? {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        let isIP = host.withCString { inet_pton(AF_INET, $0, &v4) == 1 || inet_pton(AF_INET6, $0, &v6) == 1 }
-        return isIP ? nil : host
+        IPAddressBytes.parse(host) == nil ? host : nil
     }
 
     private struct Material {
