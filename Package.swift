@@ -1,10 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Modules depend one way, lightest first (see README "Layout"):
-//   SunshineModel (pure domain) ← SunshinePKI, SunshineWire (no sockets), SunshineStore (SQLite)
+// Modules depend one way, lightest first (see README "Layout" and docs/architecture.md):
+//   SunshineModel (pure domain) ← SunshineStore (the store protocol; SQLite via GRDB, in memory)
+//   SunshineStore ← SunshineCounty (the coordinator's core), SunshineTownship (the agent's core) — no sockets
+//   SunshineModel ← SunshinePKI (certificates), SunshineWire (frames, JSON-RPC; no sockets)
 //   SunshinePKI + SunshineWire ← SunshineRPC (TLS, sockets, async connections)
-//   SunshineRPC + SunshineStore ← SunshineAgent, SunshineCoordinator ← sunshine (CLI)
+//   SunshineCounty + SunshineRPC ← SunshineCoordinator;  SunshineTownship + SunshineRPC ← SunshineAgent
+//   everything ← sunshine (the CLI)
 let package = Package(
     name: "sunshine",
     platforms: [.macOS(.v15)],
@@ -25,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],
     targets: [
         .target(name: "SunshineModel"),
@@ -48,6 +52,7 @@ let package = Package(
         .target(
             name: "SunshineRPC",
             dependencies: [
+                "SunshineModel",
                 "SunshineWire",
                 "SunshinePKI",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -67,14 +72,26 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SunshineCounty",
+            dependencies: ["SunshineModel", "SunshineStore"]
+        ),
+        .target(
+            name: "SunshineTownship",
+            dependencies: [
+                "SunshineModel",
+                "SunshineStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "SunshineAgent",
             dependencies: [
+                "SunshineTownship",
                 "SunshineRPC",
                 "SunshineStore",
                 "SunshineModel",
                 "SunshineWire",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -82,13 +99,12 @@ let package = Package(
         .target(
             name: "SunshineCoordinator",
             dependencies: [
+                "SunshineCounty",
                 "SunshineRPC",
                 "SunshineStore",
                 "SunshineModel",
                 "SunshineWire",
-                "SunshinePKI",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -101,22 +117,26 @@ let package = Package(
                 "SunshineRPC",
                 "SunshineAgent",
                 "SunshineCoordinator",
+                "SunshineCounty",
+                "SunshineTownship",
                 "SunshineStore",
                 "SunshineModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
             name: "SunshineTestSupport",
-            dependencies: ["SunshinePKI"],
+            dependencies: ["SunshinePKI", "SunshineModel", "SunshineStore", "SunshineCounty", "SunshineTownship"],
             path: "Tests/SunshineTestSupport"
         ),
         .testTarget(
             name: "SunshineWireTests",
             dependencies: [
                 "SunshineWire",
+                "SunshineModel",
                 "SunshineTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -125,20 +145,28 @@ let package = Package(
         ),
         .testTarget(
             name: "SunshineAgentTests",
-            dependencies: ["SunshineAgent", "SunshineRPC", "SunshinePKI", "SunshineStore", "SunshineTestSupport"]
+            dependencies: ["SunshineAgent", "SunshineTownship", "SunshineRPC", "SunshinePKI", "SunshineStore", "SunshineModel", "SunshineTestSupport"]
+        ),
+        .testTarget(
+            name: "SunshineCountyTests",
+            dependencies: ["SunshineCounty", "SunshineStore", "SunshineModel", "SunshineTestSupport"]
+        ),
+        .testTarget(
+            name: "SunshineTownshipTests",
+            dependencies: ["SunshineTownship", "SunshineCounty", "SunshineStore", "SunshineModel", "SunshineTestSupport"]
         ),
         .testTarget(
             name: "SunshineReplicationTests",
             dependencies: [
-                "SunshineCoordinator", "SunshineAgent", "SunshineStore", "SunshineModel", "SunshineRPC", "SunshineWire",
-                "SunshinePKI", "SunshineTestSupport",
+                "SunshineCoordinator", "SunshineAgent", "SunshineCounty", "SunshineTownship", "SunshineStore", "SunshineModel",
+                "SunshineRPC", "SunshineWire", "SunshinePKI", "SunshineTestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "SunshineStoreTests",
-            dependencies: ["SunshineStore", "SunshineModel", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SunshineStore", "SunshineModel", "SunshineTestSupport"]
         ),
         .testTarget(
             name: "SunshineModelTests",
@@ -146,12 +174,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SunshinePKITests",
-            dependencies: ["SunshinePKI", "SunshineTestSupport"]
+            dependencies: ["SunshinePKI", "SunshineModel", "SunshineTestSupport"]
         ),
         .testTarget(
             name: "SunshineRPCTests",
             dependencies: [
                 "SunshineRPC",
+                "SunshineModel",
                 "SunshineWire",
                 "SunshinePKI",
                 "SunshineTestSupport",

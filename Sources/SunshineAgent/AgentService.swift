@@ -1,11 +1,12 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOSSL
 import ServiceLifecycle
 import SunshineModel
 import SunshineRPC
 import SunshineStore
+import SunshineTownship
 import SunshineWire
+import Synchronization
 
 /// A township's agent: keeps the township's store in sync with the coordinator for as long as it
 /// runs, reconnecting forever with backoff, and stops cleanly (saying `bye`) on SIGINT/SIGTERM.
@@ -17,9 +18,11 @@ public final class AgentService: Service, Sendable {
         public var software = "sunshine-agent/1"
         public var backoff = Backoff()
         public var client = RPCClient.Options()
-        /// Records per push, and pushes awaiting their answer at once.
-        public var pushBatch = 200
-        public var pushWindow = 4
+        public var sync = TownshipSync.Options()
+        /// How often to look for records a clerk wrote from another process.
+        public var outboxPoll: Duration = .milliseconds(200)
+        /// A pull even without `changed`, in case a notification was lost with a connection.
+        public var pullFallback: Duration = .seconds(30)
 
         public init(node: String, coordinator: Endpoint) {
             self.node = node
@@ -30,8 +33,7 @@ public final class AgentService: Service, Sendable {
     /// What happened, for logs, the demo and tests.
     public enum Event: Sendable, Equatable {
         case connected(session: String, heartbeatMs: Int, checkpoint: Int64)
-        case pushed(upto: Int64, accepted: Int, duplicates: Int, conflicts: Int, rejected: Int)
-        case pulled(count: Int, upto: Int64)
+        case synced(TownshipSync.Event)
         case disconnected(reason: String)
         case retrying(afterMilliseconds: Int64)
     }
@@ -45,7 +47,7 @@ public final class AgentService: Service, Sendable {
     public init(
         configuration: Configuration,
         tls: NIOSSLContext,
-        store: ReplicaStore,
+        store: any ReplicaStore,
         logger: Logger = Logger(label: "sunshine.agent"),
         events: (@Sendable (Event) -> Void)? = nil
     ) {
@@ -58,59 +60,107 @@ public final class AgentService: Service, Sendable {
 
     public func run() async throws {
         var backoff = configuration.backoff
-        let hello = HelloParams(node: configuration.node, role: "agent", software: configuration.software, maxFrame: configuration.client.rpc.maxFrame)
-        var options = configuration.client
-        let township = self.township
-        options.pingReport = {
-            guard let outbox = try? await township.outbox() else { return PingParams() }
-            return PingParams(seq: outbox.latestSeq, outbox: outbox.unsent)
-        }
-        var sessionOptions = SyncSession.Options()
-        sessionOptions.batch = configuration.pushBatch
-        sessionOptions.window = configuration.pushWindow
-        let session = sessionOptions
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let (changed, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-            let established = NIOLockedValueBox(false)
-            do {
-                try await RPCClient.withConnection(
-                    to: configuration.coordinator,
-                    tls: tls,
-                    hello: hello,
-                    options: options,
-                    responder: ChangedResponder(wake: wake),
-                    logger: logger
-                ) { connection, result in
-                    self.logger.info("connected to the coordinator at \(self.configuration.coordinator) (session \(result.session), checkpoint \(result.checkpoint))")
-                    established.withLockedValue { $0 = true }
-                    self.events?(.connected(session: result.session, heartbeatMs: result.heartbeatMs, checkpoint: result.checkpoint))
-                    let sync = SyncSession(township: township, connection: connection, changed: changed, wake: wake, options: session, logger: self.logger, events: self.events)
-                    try await withGracefulShutdownHandler {
-                        try await sync.run(checkpoint: result.checkpoint)
-                    } onGracefulShutdown: {
-                        connection.beginClose(reason: "the agent is shutting down")
-                    }
-                }
-                events?(.disconnected(reason: "closed"))
-            } catch where Task.isCancelled || Task.isShuttingDownGracefully {
-                logger.info("stopped: \(ErrorSentence.describe(error))")
+            let ended = await session()
+            let stopping = Task.isCancelled || Task.isShuttingDownGracefully
+            let reason = ended.error.map(ErrorSentence.describe) ?? "closed"
+            if stopping {
+                logger.info("stopped: \(reason)")
                 break
-            } catch {
-                logger.warning("not connected to \(configuration.coordinator): \(ErrorSentence.describe(error))")
-                events?(.disconnected(reason: ErrorSentence.describe(error)))
             }
-            wake.finish()
+            if ended.error != nil { logger.warning("not connected to \(configuration.coordinator): \(reason)") }
+            events?(.disconnected(reason: reason))
             // A session that got past hello starts the delays over; failures to connect grow them.
-            if established.withLockedValue({ $0 }) { backoff.reset() }
-            if Task.isCancelled || Task.isShuttingDownGracefully { break }
+            if ended.established { backoff.reset() }
             let delay = backoff.next()
             events?(.retrying(afterMilliseconds: Backoff.nanoseconds(delay) / 1_000_000))
             try? await Task.sleep(for: delay)
         }
     }
+
+    /// One connection: hello, then sync until something fails. Says whether hello succeeded, and
+    /// what ended the session.
+    private func session() async -> (established: Bool, error: (any Error)?) {
+        let configuration = self.configuration
+        let township = self.township
+        let hello = HelloParams(node: configuration.node, role: .agent, software: configuration.software, maxFrame: configuration.client.rpc.maxFrame)
+        var options = configuration.client
+        options.pingReport = {
+            guard let outbox = try? await township.outbox() else { return PingParams() }
+            return PingParams(seq: outbox.latestSeq, outbox: outbox.unsent)
+        }
+        let (pull, wakePull) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        defer { wakePull.finish() }
+        let established = Established()
+        do {
+            try await RPCClient.withConnection(
+                to: configuration.coordinator,
+                tls: tls,
+                hello: hello,
+                options: options,
+                responder: ChangedResponder(wake: wakePull),
+                logger: logger
+            ) { connection, result in
+                established.set()
+                try await self.sync(on: connection, from: result, pull: (pull, wakePull))
+            }
+            return (established.value, nil)
+        } catch {
+            return (established.value, error)
+        }
+    }
+
+    /// Runs the township's sync over an established connection until it fails or the agent stops.
+    private func sync(
+        on connection: RPCConnection, from hello: HelloResult, pull: (signals: AsyncStream<Void>, wake: AsyncStream<Void>.Continuation)
+    ) async throws {
+        let configuration = self.configuration
+        logger.info("connected to the coordinator at \(configuration.coordinator) (session \(hello.session), checkpoint \(hello.checkpoint))")
+        events?(.connected(session: hello.session, heartbeatMs: hello.heartbeatMs, checkpoint: hello.checkpoint))
+        let report = events
+        let sync = TownshipSync(
+            township: township, link: RPCCountyLink(connection: connection), options: configuration.sync, logger: logger,
+            events: { event in report?(.synced(event)) }
+        )
+        let (outbox, wakeOutbox) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        defer { wakeOutbox.finish() }
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await sync.run(checkpoint: hello.checkpoint, outbox: outbox, pull: pull.signals) }
+                group.addTask { try await Self.tick(wakeOutbox, every: configuration.outboxPoll) }
+                group.addTask {
+                    pull.wake.yield()
+                    try await Self.tick(pull.wake, every: configuration.pullFallback)
+                }
+                group.addTask {
+                    try await connection.waitUntilClosed()
+                    throw RPCCallError.connectionClosed(reason: "the connection closed")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        } onGracefulShutdown: {
+            connection.beginClose(reason: "the agent is shutting down")
+        }
+    }
+
+    /// Yields to `wake` every `interval` until cancelled.
+    private static func tick(_ wake: AsyncStream<Void>.Continuation, every interval: Duration) async throws {
+        while true {
+            try await Task.sleep(for: interval)
+            wake.yield()
+        }
+    }
 }
 
-/// Wakes the sync session's puller when the coordinator says `changed`.
+/// Whether a session got past hello, set from inside the connection's body.
+private final class Established: Sendable {
+    private let flag = Mutex(false)
+    func set() { flag.withLock { $0 = true } }
+    var value: Bool { flag.withLock { $0 } }
+}
+
+/// Wakes the township's puller when the coordinator says `changed`.
 struct ChangedResponder: RPCResponder {
     let wake: AsyncStream<Void>.Continuation
 

@@ -7,10 +7,6 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// A contest (candidates, seats, rounds); county-only.
     case contest
 
-    /// Kinds every township receives, not only the one they belong to: findings and contests are
-    /// published county-wide; ballots stay with their township and the coordinator.
-    public var isCountyWide: Bool { self != .ballot }
-
     /// Kinds only the county (the coordinator) may write.
     public var isCountyOnly: Bool { self == .contest }
 }

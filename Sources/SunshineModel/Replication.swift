@@ -14,47 +14,96 @@ public enum ApplyDecision: Sendable, Equatable {
     case integrityConflict
 }
 
+/// Why a version was stored with a mark: a ballot that arrived after its round closed is kept,
+/// quarantined and not counted.
+public enum VersionFlag: String, Sendable, Hashable, Codable {
+    case roundClosed = "round_closed"
+}
+
+/// One version as a store holds it: the record, its position in that store's change log
+/// (DESIGN §3.5), and the mark it was stored with.
+public struct StoredVersion: Sendable, Hashable {
+    public var seq: Int64
+    public var record: Record
+    public var flag: VersionFlag?
+
+    public init(seq: Int64, record: Record, flag: VersionFlag? = nil) {
+        self.seq = seq
+        self.record = record
+        self.flag = flag
+    }
+}
+
+/// Why a key's current siblings disagree.
+public enum ConflictReason: String, Sendable, Hashable, Codable {
+    /// Independent edits, neither of which saw the other.
+    case concurrent
+    /// Two versions with the same clock and different content.
+    case integrity
+}
+
+/// What a store holds for one key that decides what the next version does: the current siblings,
+/// the merged value every node shows, and whether the key is quarantined or in conflict.
+public struct KeyState: Sendable, Equatable {
+    public var siblings: [StoredVersion]
+    public var value: Record
+    public var quarantined: Bool
+    public var conflict: ConflictReason?
+    /// The change-log position at which the open conflict began.
+    public var conflictOpenedAt: Int64?
+
+    public init(siblings: [StoredVersion], value: Record, quarantined: Bool, conflict: ConflictReason?, conflictOpenedAt: Int64?) {
+        self.siblings = siblings
+        self.value = value
+        self.quarantined = quarantined
+        self.conflict = conflict
+        self.conflictOpenedAt = conflictOpenedAt
+    }
+
+    /// The join of every held version's clock: every held version is a sibling or an ancestor of one.
+    public var heldClock: VersionVector { VersionVector.join(siblings.map(\.record.clock)) }
+}
+
 public enum Replication {
-    /// Decides what `incoming` does, given every version held for its key (`history`) and the
-    /// current siblings among them. `canonical` is the incoming record's canonical form, when the
-    /// caller has it already.
-    public static func decide(_ incoming: Record, canonical known: String? = nil, history: [Record], siblings: [Record]) -> ApplyDecision {
-        let canonical = known ?? incoming.canonical
-        var sameClockDifferentContent = false
-        for held in history where held.clock == incoming.clock {
-            if held.canonical == canonical { return .duplicate }
-            sameClockDifferentContent = true
-        }
-        if sameClockDifferentContent { return .integrityConflict }
+    /// Decides what `incoming` does, given the canonical forms of the held versions of its key
+    /// that have the same clock (`sameClock`) and the current siblings.
+    public static func decide(_ incoming: Record, canonical: String, sameClock: [String], siblings: [Record]) -> ApplyDecision {
+        if sameClock.contains(canonical) { return .duplicate }
+        if !sameClock.isEmpty { return .integrityConflict }
         if siblings.contains(where: { $0.clock.compare(incoming.clock) == .after }) { return .obsolete }
         let remaining = siblings.filter { incoming.clock.compare($0.clock) != .after }
         if remaining.isEmpty { return .replaces }
         return .concurrent(superseded: siblings.filter { incoming.clock.compare($0.clock) == .after }.map(\.canonical))
     }
 
-    /// The siblings after applying a decision.
-    public static func siblings(after decision: ApplyDecision, incoming: Record, siblings: [Record]) -> [Record] {
-        Self.siblings(after: decision, incoming: incoming, siblings: siblings, clock: \.clock)
-    }
-
-    /// The same rule for any wrapper of a version (a store's numbered rows), given its clock.
-    public static func siblings<Version>(
-        after decision: ApplyDecision, incoming: Version, siblings: [Version], clock: (Version) -> VersionVector
-    ) -> [Version] {
+    /// The key's state once `version` is stored with `decision`; `previous` is the state before.
+    /// A duplicate or an obsolete version leaves the state as it was.
+    public static func state(after decision: ApplyDecision, adding version: StoredVersion, to previous: KeyState?) -> KeyState? {
+        let siblings = previous?.siblings ?? []
+        let next: [StoredVersion]
         switch decision {
-        case .duplicate, .obsolete: return siblings
-        case .replaces: return [incoming]
+        case .duplicate, .obsolete: return previous
+        case .replaces: next = [version]
         case .concurrent:
-            let incomingClock = clock(incoming)
-            return siblings.filter { incomingClock.compare(clock($0)) != .after } + [incoming]
-        case .integrityConflict: return siblings + [incoming]
+            next = siblings.filter { version.record.clock.compare($0.record.clock) != .after } + [version]
+        case .integrityConflict: next = siblings + [version]
         }
+        guard let merged = Merge.current(of: next.map(\.record)) else { return previous }
+        let conflict: ConflictReason? =
+            next.count > 1 ? (decision == .integrityConflict || previous?.conflict == .integrity ? .integrity : .concurrent) : nil
+        return KeyState(
+            siblings: next,
+            value: merged,
+            quarantined: (version.record.kind == .ballot && next.count > 1) || next.contains { $0.flag == .roundClosed },
+            conflict: conflict,
+            conflictOpenedAt: conflict == nil ? nil : (previous?.conflictOpenedAt ?? version.seq)
+        )
     }
 
     /// The clock of a new write by `node` over what it holds for the key: the join of the held
-    /// versions with `node`'s entry incremented, so it dominates every one of them.
-    public static func nextClock(for node: String, over held: [Record]) -> VersionVector {
-        VersionVector.join(held.map(\.clock)).incremented(for: node)
+    /// versions (`held`) with `node`'s entry incremented, so it dominates every one of them.
+    public static func nextClock(for node: String, over held: VersionVector) -> VersionVector {
+        held.incremented(for: node)
     }
 }
 

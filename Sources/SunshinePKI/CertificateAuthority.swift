@@ -76,7 +76,6 @@ public struct CertificateAuthority: Sendable {
         notBefore: Date = Date().addingTimeInterval(-300),
         notAfter: Date = Date().addingTimeInterval(400 * 86_400)
     ) throws -> KeyedCertificate {
-        guard NodeName.isValid(identity.node) else { throw PKIError.invalidNodeName(identity.node) }
         let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
         let subject = try DistinguishedName {
             OrganizationName("Sunshine")

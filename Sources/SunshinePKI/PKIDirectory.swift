@@ -23,9 +23,9 @@ public struct PKIDirectory: Sendable {
     public func keyPath(for node: String) -> String { file("\(node).key") }
 
     /// The files that `init` writes for a county: the CA, the coordinator, the townships and one operator.
-    public static func countyNodes(townships: Int) -> [NodeIdentity] {
-        [NodeIdentity(node: "coordinator", role: .coordinator)]
-            + NodeName.townships(townships).map { NodeIdentity(node: $0, role: .agent) }
+    public static func countyNodes(townships: Int) throws -> [NodeIdentity] {
+        try [NodeIdentity(node: "coordinator", role: .coordinator)]
+            + NodeName.townships(townships).map { try NodeIdentity(node: $0, role: .agent) }
             + [NodeIdentity(node: "operator", role: .operator)]
     }
 
@@ -37,7 +37,7 @@ public struct PKIDirectory: Sendable {
         force: Bool = false
     ) throws -> [NodeIdentity] {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let nodes = Self.countyNodes(townships: townships)
+        let nodes = try Self.countyNodes(townships: townships)
         if !force {
             let planned = [caCertificatePath, caKeyPath] + nodes.flatMap { [certificatePath(for: $0.node), keyPath(for: $0.node)] }
             if let existing = planned.first(where: { FileManager.default.fileExists(atPath: $0) }) {

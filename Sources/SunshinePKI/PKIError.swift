@@ -1,7 +1,6 @@
 /// Why a certificate operation failed, in words a county administrator can act on.
 public enum PKIError: Error, Sendable, Equatable, CustomStringConvertible {
     case missingIdentity(String)
-    case invalidNodeName(String)
     case fileExists(String)
     case unreadable(path: String, reason: String)
     case invalidRevocationEntry(line: Int, text: String)
@@ -10,8 +9,6 @@ public enum PKIError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .missingIdentity(let why):
             return "The certificate does not identify a Sunshine node: \(why)."
-        case .invalidNodeName(let name):
-            return "\"\(name)\" is not a valid node id: use 1–64 lower-case letters, digits and '-', starting with a letter."
         case .fileExists(let path):
             return "\(path) already exists; pass --force to replace it (the old key stops working)."
         case .unreadable(let path, let reason):

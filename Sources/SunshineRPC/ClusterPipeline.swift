@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import SunshineModel
 import SunshinePKI
 import SunshineWire
 

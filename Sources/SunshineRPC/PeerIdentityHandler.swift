@@ -1,6 +1,7 @@
 import NIOCore
 import NIOSSL
 import NIOTLS
+import SunshineModel
 import SunshinePKI
 import SunshineWire
 import X509

@@ -118,9 +118,18 @@ public final class RPCConnection: Sendable {
         await finish(sending: Self.bye(reason), reason: "closed here: \(reason)")
     }
 
-    /// Returns when the connection has closed, for whatever reason.
-    public func waitUntilClosed() async {
-        try? await channel.closeFuture.get()
+    /// Returns when the connection has closed, for whatever reason; throws `CancellationError`
+    /// as soon as the waiting task is cancelled, so a session waiting here can always end.
+    public func waitUntilClosed() async throws {
+        let waiter = CloseWaiter()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                waiter.wait(continuation)
+                channel.closeFuture.whenComplete { _ in waiter.finish(.success(())) }
+            }
+        } onCancel: {
+            waiter.finish(.failure(CancellationError()))
+        }
     }
 
     /// Starts saying `bye` and closing without waiting; for synchronous contexts such as a
@@ -339,10 +348,10 @@ public final class RPCConnection: Sendable {
         guard hello.maxFrame >= Frame.minimumMaxFrame else {
             return await refuse(.invalidParams("maxFrame must be at least \(Frame.minimumMaxFrame) bytes."), close: false)
         }
-        guard hello.node == peer.identity.node, hello.role == peer.identity.role.rawValue else {
+        guard hello.node == peer.identity.node, hello.role == peer.identity.role else {
             return await refuse(
                 .forbidden(
-                    "hello says \(hello.node) (\(hello.role)) but the certificate is \(peer.identity); a node may only speak as itself."
+                    "hello says \(hello.node) (\(hello.role.rawValue)) but the certificate is \(peer.identity); a node may only speak as itself."
                 ),
                 close: true
             )
@@ -477,5 +486,46 @@ public final class RPCConnection: Sendable {
             try? await channel.writeAndFlush(last).get()
         }
         try? await channel.close().get()
+    }
+}
+
+/// Resumes one continuation exactly once, with whichever outcome comes first: the channel closing
+/// or the waiting task being cancelled (which may happen before the continuation exists).
+private final class CloseWaiter: Sendable {
+    private enum State {
+        case idle
+        case waiting(CheckedContinuation<Void, any Error>)
+        case finished(Swift.Result<Void, any Error>)
+        case done
+    }
+
+    private let state = NIOLockedValueBox(State.idle)
+
+    func wait(_ continuation: CheckedContinuation<Void, any Error>) {
+        let early = state.withLockedValue { state -> Swift.Result<Void, any Error>? in
+            if case .finished(let result) = state {
+                state = .done
+                return result
+            }
+            state = .waiting(continuation)
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func finish(_ result: Swift.Result<Void, any Error>) {
+        let waiting = state.withLockedValue { state -> CheckedContinuation<Void, any Error>? in
+            switch state {
+            case .idle:
+                state = .finished(result)
+                return nil
+            case .waiting(let continuation):
+                state = .done
+                return continuation
+            case .finished, .done:
+                return nil
+            }
+        }
+        waiting?.resume(with: result)
     }
 }

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import SunshineModel
 import SunshinePKI
 import SunshineWire
 
@@ -20,6 +21,8 @@ public final class RPCServer: Service, Sendable {
         public var maxConnections = 4_096
         /// Roles allowed to connect.
         public var allowedRoles: Set<NodeRole> = [.agent, .operator]
+        /// Certificates refused at the handshake even though the CA signed them.
+        public var revocations = RevocationList()
 
         public init(listen: Endpoint) {
             self.listen = listen
@@ -34,7 +37,6 @@ public final class RPCServer: Service, Sendable {
 
     public let configuration: Configuration
     private let tls: NIOSSLContext
-    private let revocations: RevocationList
     private let responder: any RPCResponder
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
@@ -44,14 +46,12 @@ public final class RPCServer: Service, Sendable {
     public init(
         configuration: Configuration,
         tls: NIOSSLContext,
-        revocations: RevocationList = RevocationList(),
         responder: any RPCResponder,
         logger: Logger = Logger(label: "sunshine.rpc"),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
         self.tls = tls
-        self.revocations = revocations
         self.responder = responder
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
@@ -91,7 +91,7 @@ public final class RPCServer: Service, Sendable {
                             tls: NIOSSLServerHandler(context: self.tls),
                             maxFrame: self.configuration.rpc.maxFrame,
                             allowedRoles: self.configuration.allowedRoles,
-                            revocations: self.revocations
+                            revocations: self.configuration.revocations
                         )
                     }
                 }

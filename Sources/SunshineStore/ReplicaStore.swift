@@ -1,79 +1,147 @@
 import Foundation
-import GRDB
 import SunshineModel
 
-/// One node's durable store: the township's source of truth on an agent, the county's on the
-/// coordinator (DESIGN §3.5–3.8).
+/// One node's durable store, in the terms replication needs (DESIGN §3.5–3.8): the township's
+/// source of truth on an agent, the county's on the coordinator.
 ///
-/// SQLite in WAL mode with `synchronous = FULL`, one `DatabasePool` per file for the life of the
-/// process; several processes may open the same file (a clerk's command while the agent runs).
-/// Everything that must be atomic happens in one ``write(_:)`` transaction, and a caller
-/// acknowledges nothing before it returns.
-public final class ReplicaStore: Sendable {
-    public let path: String
+/// Everything that must be atomic happens in one ``write(_:)`` transaction: it commits whole, or
+/// — when its body throws or the commit fails — leaves nothing behind. A caller acknowledges
+/// nothing before `write` returns. ``SQLiteStore`` is the durable implementation; ``InMemoryStore``
+/// has the same semantics for tests and benchmarks, and both pass one contract test suite.
+public protocol ReplicaStore: Sendable {
     /// The node this store belongs to; local writes are made as this node.
-    public let node: String
-    private let pool: DatabasePool
+    var node: String { get }
 
-    public init(path: String, node: String) throws {
-        self.path = path
-        self.node = node
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.label = "sunshine.\(node)"
-        do {
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            // GRDB's WAL set-up sets synchronous = NORMAL after prepareDatabase; FULL must be set
-            // on the writer afterwards, outside a transaction (DESIGN §3.8).
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            try Schema.migrator.migrate(pool)
-            // Touch a data page, so a damaged file is refused now rather than at the first write.
-            _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM version LIMIT 1") }
-        } catch {
-            throw StoreError.unreadable(path, error)
-        }
+    /// Runs `body` on a consistent snapshot.
+    func read<T: Sendable>(_ body: @Sendable (any StoreSnapshot) throws -> T) async throws -> T
+
+    /// Runs `body` in one transaction, committed (durably, for a durable store) before this returns.
+    func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
+
+    /// Writes a consistent copy of the whole store to a new file at `path` while the store is in
+    /// use: what an operator keeps, and what a restore brings back.
+    func backup(to path: String) async throws
+}
+
+/// Queries over a store, inside a read snapshot or a write transaction.
+public protocol StoreSnapshot {
+    // MARK: Keys
+
+    /// The current value and siblings of `key`, if it is held.
+    func current(of key: String) throws -> CurrentRecord?
+    /// Every version held for `key`, in change-log order.
+    func history(of key: String) throws -> [StoredVersion]
+    /// Every current record of a kind, by key.
+    func currentRecords(kind: RecordKind) throws -> [CurrentRecord]
+    /// The current merged values of a kind, by key, without their siblings.
+    func currentValues(kind: RecordKind) throws -> [CurrentValue]
+
+    // MARK: The change log
+
+    /// The newest change-log sequence number (0 when empty).
+    func latestSeq() throws -> Int64
+    /// Versions after `seq` in change-log order; with `reader`, only those it reads (``Routing``).
+    func changes(after seq: Int64, for reader: Routing.Reader?, limit: Int) throws -> [StoredVersion]
+    /// Versions `origin` wrote itself after `seq`, in order: an agent's outbox.
+    func outbox(of origin: String, after seq: Int64, limit: Int) throws -> [StoredVersion]
+    /// How many versions `origin` wrote after `seq`.
+    func outboxCount(of origin: String, after seq: Int64) throws -> Int64
+
+    // MARK: Positions
+
+    /// A named position (0 when never set).
+    func checkpoint(_ name: String) throws -> Int64
+    /// Every position whose name starts with `prefix`, keyed by the rest of the name.
+    func checkpoints(prefix: String) throws -> [String: Int64]
+
+    // MARK: What operators watch
+
+    /// Current, not deleted records per scope and kind.
+    func counts() throws -> [String: [RecordKind: Int]]
+    /// Every open conflict with its siblings, oldest first.
+    func openConflicts() throws -> [OpenConflict]
+    /// Open conflicts per scope.
+    func openConflictCounts() throws -> [String: Int]
+    /// Current records held aside: a duplicated or forged ballot serial, or a ballot after its round closed.
+    func quarantinedCount() throws -> Int
+
+    // MARK: Rounds
+
+    func isRoundClosed(contest: String, round: String) throws -> Bool
+    func closedRounds() throws -> [ClosedRound]
+}
+
+/// What a write transaction may do; everything done through one transaction commits together.
+public protocol StoreTransaction: StoreSnapshot {
+    /// The node this store belongs to.
+    var node: String { get }
+
+    /// Applies one version by DESIGN §3.6: a duplicate changes nothing; anything else joins the
+    /// history and change log, and the key's siblings, merged value and conflict follow.
+    @discardableResult
+    func apply(_ record: Record, flag: VersionFlag?) throws -> ApplyDecision
+
+    /// Moves a named position forward to `seq`; never backwards (an answer to an earlier request
+    /// arriving late changes nothing).
+    func advanceCheckpoint(_ name: String, to seq: Int64) throws
+    /// Sets a named position, forwards or backwards.
+    func setCheckpoint(_ name: String, to seq: Int64) throws
+    /// Closes a round; returns false if it was closed already.
+    func closeRound(contest: String, round: String) throws -> Bool
+}
+
+extension StoreTransaction {
+    @discardableResult
+    public func apply(_ record: Record) throws -> ApplyDecision {
+        try apply(record, flag: nil)
     }
 
-    /// The writer's `PRAGMA synchronous` (2 = FULL).
-    public func synchronousMode() throws -> Int {
-        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
-    }
-
-    /// Runs `body` in one write transaction, committed (and fsynced) before this returns.
-    public func write<T: Sendable>(_ body: @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        let node = self.node
-        return try await pool.write { db in try body(StoreTransaction(db: db, node: node)) }
-    }
-
-    /// Runs `body` in a read-only snapshot.
-    public func read<T: Sendable>(_ body: @Sendable (StoreReader) throws -> T) async throws -> T {
-        try await pool.read { db in try body(StoreReader(db: db)) }
-    }
-
-    /// Copies the whole database, consistently, to a new file at `path` (SQLite's online backup):
-    /// what an operator keeps, and what a restore brings back.
-    public func backup(to path: String) throws {
-        let target = try DatabaseQueue(path: path)
-        try pool.backup(to: target)
-    }
-
-    /// Synchronous variants for command-line tools that write once and exit.
-    public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try pool.write { db in try body(StoreTransaction(db: db, node: node)) }
-    }
-
-    public func readNow<T>(_ body: (StoreReader) throws -> T) throws -> T {
-        try pool.read { db in try body(StoreReader(db: db)) }
+    /// Writes a new version as this store's node: its clock dominates every version held for the
+    /// key (DESIGN §3.6), so it replaces them all — and so closes any conflict on the key.
+    ///
+    /// - Throws: ``RecordError`` when the new version breaks the record rules.
+    @discardableResult
+    public func write(kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool = false, at date: Date = Date()) throws -> Record {
+        let held = try current(of: key)?.heldClock ?? VersionVector()
+        let record = Record(
+            key: key, kind: kind, township: township, clock: Replication.nextClock(for: node, over: held), origin: node,
+            at: date.formatted(.iso8601), deleted: deleted, data: data
+        )
+        try RecordRules.validate(record)
+        try apply(record)
+        return record
     }
 }
 
-/// A stored version with its local sequence number.
-public struct StoredVersion: Sendable, Equatable {
-    public var seq: Int64
-    public var record: Record
-    public var flag: String?
+/// A key's current state as readers see it.
+public struct CurrentRecord: Sendable, Equatable {
+    /// The merged value every node shows.
+    public var value: Record
+    public var siblings: [Record]
+    public var quarantined: Bool
+    public var conflict: ConflictReason?
+
+    public init(_ state: KeyState) {
+        value = state.value
+        siblings = state.siblings.map(\.record)
+        quarantined = state.quarantined
+        conflict = state.conflict
+    }
+
+    public var inConflict: Bool { siblings.count > 1 }
+    /// The join of every held version's clock.
+    public var heldClock: VersionVector { VersionVector.join(siblings.map(\.clock)) }
+}
+
+/// A key's merged value, for counts and the tally.
+public struct CurrentValue: Sendable, Equatable {
+    public var value: Record
+    public var quarantined: Bool
+
+    public init(value: Record, quarantined: Bool) {
+        self.value = value
+        self.quarantined = quarantined
+    }
 }
 
 /// An open conflict: the key and the versions that disagree.
@@ -81,16 +149,27 @@ public struct OpenConflict: Sendable, Equatable {
     public var key: String
     public var kind: RecordKind
     public var township: String
-    /// `concurrent` (independent edits) or `integrity` (same clock, different content).
-    public var reason: String
+    public var reason: ConflictReason
     public var siblings: [Record]
     public var current: Record
+
+    public init(key: String, kind: RecordKind, township: String, reason: ConflictReason, siblings: [Record], current: Record) {
+        self.key = key
+        self.kind = kind
+        self.township = township
+        self.reason = reason
+        self.siblings = siblings
+        self.current = current
+    }
 }
 
-/// A key's current state.
-public struct CurrentRecord: Sendable, Equatable {
-    public var value: Record
-    public var siblings: [Record]
-    public var quarantined: Bool
-    public var inConflict: Bool { siblings.count > 1 }
+/// A (contest, round) pair after which ballots are quarantined.
+public struct ClosedRound: Sendable, Hashable {
+    public var contest: String
+    public var round: String
+
+    public init(contest: String, round: String) {
+        self.contest = contest
+        self.round = round
+    }
 }

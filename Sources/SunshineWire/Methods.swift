@@ -1,3 +1,5 @@
+import SunshineModel
+
 /// Method names of protocol version 1 (DESIGN §3.3).
 public enum Method {
     public static let hello = "hello"
@@ -16,13 +18,13 @@ public struct HelloParams: Codable, Sendable, Equatable {
     /// The node id; must equal the CN of the client's certificate.
     public var node: String
     /// `agent` or `operator`; must equal the OU of the client's certificate.
-    public var role: String
+    public var role: NodeRole
     /// Free text naming the client software and version, for the coordinator's logs.
     public var software: String
     /// The largest frame the client accepts.
     public var maxFrame: Int
 
-    public init(node: String, role: String, software: String, maxFrame: Int = Frame.defaultMaxFrame) {
+    public init(node: String, role: NodeRole, software: String, maxFrame: Int = Frame.defaultMaxFrame) {
         self.protocolVersion = ProtocolVersion.current
         self.node = node
         self.role = role
@@ -33,6 +35,22 @@ public struct HelloParams: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol"
         case node, role, software, maxFrame
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        protocolVersion = try container.decode(Int.self, forKey: .protocolVersion)
+        node = try container.decode(String.self, forKey: .node)
+        let roleName = try container.decode(String.self, forKey: .role)
+        guard let role = NodeRole(rawValue: roleName) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .role, in: container,
+                debugDescription: "role \"\(roleName)\" is not one of \(NodeRole.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        self.role = role
+        software = try container.decode(String.self, forKey: .software)
+        maxFrame = try container.decode(Int.self, forKey: .maxFrame)
     }
 }
 

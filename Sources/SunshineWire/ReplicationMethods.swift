@@ -11,10 +11,6 @@ extension Method {
     public static let resolve = "resolve"
     public static let closeRound = "closeRound"
 
-    /// Methods only operators may call.
-    public static let operatorMethods: Set<String> = [status, tally, conflicts, put, resolve, closeRound]
-    /// Methods only agents may call.
-    public static let agentMethods: Set<String> = [push, pull]
 }
 
 /// `push` params: records in the agent's change-log order, and the sequence number of the last.
@@ -30,8 +26,6 @@ public struct PushParams: Codable, Sendable, Equatable {
         self.upto = upto
     }
 
-    /// The most records one push may carry.
-    public static let maxRecords = 1_000
 }
 
 /// `push` result: per-record outcomes, sent only after the batch and the checkpoint committed.
@@ -74,8 +68,6 @@ public struct PullParams: Codable, Sendable, Equatable {
         self.limit = limit
     }
 
-    public static let defaultLimit = 500
-    public static let maxLimit = 2_000
 }
 
 /// `pull` result: versions meant for the agent after `since`, the position they bring it to,

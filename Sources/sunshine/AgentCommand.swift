@@ -2,12 +2,9 @@ import ArgumentParser
 import Logging
 import ServiceLifecycle
 import SunshineAgent
-import SunshineModel
-import SunshinePKI
 import SunshineRPC
-import SunshineStore
 
-struct AgentCommand: AsyncParsableCommand {
+struct AgentCommand: AsyncParsableCommand, SettingFlags {
     static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "Run a township's agent: keep in sync with the coordinator, reconnecting forever."
@@ -25,18 +22,17 @@ struct AgentCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    var flags: [Setting: String?] { [.node: node, .coordinator: coordinator] }
+
     func run() async throws {
-        try logging.bootstrap()
-        guard let node = node ?? Environment.value("SUNSHINE_NODE") else {
-            throw ValidationError("Say which township this is with --node (for example --node township-03).")
-        }
-        guard NodeName.isValid(node) else { throw ValidationError(PKIError.invalidNodeName(node).description) }
-        let endpoint = try Endpoint.option(coordinator ?? Environment.value("SUNSHINE_COORDINATOR") ?? "127.0.0.1:7420", flag: "--coordinator")
-        let credentials = try credentials.resolve(node: node)
-        let tls = try oneSentence { try ClusterTLS.clientContext(credentials) }
+        let settings = Settings(self, credentials, storage, logging)
+        try LoggingOptions.bootstrap(settings)
+        let node = try settings.nodeName(.node, missing: "Say which township this is with --node (for example --node township-03).")
+        let endpoint = try settings.endpoint(.coordinator, default: "127.0.0.1:7420")
+        let tls = try ClusterTLS.clientContext(try CredentialOptions.resolve(node: node, settings))
         var logger = Logger(label: "sunshine.agent")
         logger[metadataKey: "node"] = "\(node)"
-        let store = try storage.openStore(node: node)
+        let store = try DataOptions.openStore(node: node, settings)
         let agent = AgentService(configuration: .init(node: node, coordinator: endpoint), tls: tls, store: store, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -32,11 +32,11 @@ struct Certs: ParsableCommand {
         }
 
         func run() throws {
-            guard let out = out ?? Environment.value("SUNSHINE_PKI") else {
+            guard let out = try Settings(flags: [.pki: out]).string(.pki) else {
                 throw ValidationError("Say where to write the certificates with --out DIR.")
             }
             let directory = PKIDirectory(path: out)
-            let nodes = try oneSentence { try directory.initialize(townships: townships, coordinatorHosts: hosts.isEmpty ? ["localhost", "127.0.0.1"] : hosts, force: force) }
+            let nodes = try directory.initialize(townships: townships, coordinatorHosts: hosts.isEmpty ? ["localhost", "127.0.0.1"] : hosts, force: force)
             print("Wrote the CA and \(nodes.count) node certificates to \(out):")
             print("  ca.pem, ca.key (keep ca.key offline once every certificate is issued)")
             for node in nodes { print("  \(node.node).pem, \(node.node).key  [\(node.role.rawValue)]") }
@@ -62,19 +62,23 @@ struct Certs: ParsableCommand {
         var force = false
 
         func validate() throws {
-            guard NodeRole(rawValue: role) != nil else {
+            guard let role = NodeRole(rawValue: role) else {
                 throw ValidationError("--role \(role) is not a role; use coordinator, agent or operator.")
             }
-            guard NodeName.isValid(node) else { throw ValidationError(PKIError.invalidNodeName(node).description) }
+            do {
+                _ = try NodeIdentity(node: node, role: role)
+            } catch {
+                throw ValidationError(error.description)
+            }
         }
 
         func run() throws {
-            guard let pki = pki ?? Environment.value("SUNSHINE_PKI"), let role = NodeRole(rawValue: role) else {
+            guard let pki = try Settings(flags: [.pki: pki]).string(.pki), let role = NodeRole(rawValue: role) else {
                 throw ValidationError("Say where the CA is with --pki DIR.")
             }
             let directory = PKIDirectory(path: pki)
             let hosts = self.hosts.isEmpty && role == .coordinator ? ["localhost", "127.0.0.1"] : self.hosts
-            try oneSentence { try directory.issue(NodeIdentity(node: node, role: role), hosts: hosts, force: force) }
+            try directory.issue(try NodeIdentity(node: node, role: role), hosts: hosts, force: force)
             print("Wrote \(directory.certificatePath(for: node)) and \(directory.keyPath(for: node)) [\(role.rawValue)].")
         }
     }
@@ -89,7 +93,7 @@ struct Certs: ParsableCommand {
         var json = false
 
         func run() throws {
-            let certificate = try oneSentence { try PKIDirectory.readCertificate(at: file) }
+            let certificate = try PKIDirectory.readCertificate(at: file)
             let summary = try CertificateSummary(certificate)
             let now = Date()
             let state = summary.isValid(at: now) ? "valid" : (now < summary.notValidBefore ? "not yet valid" : "expired")

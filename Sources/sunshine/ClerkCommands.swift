@@ -1,24 +1,22 @@
 import ArgumentParser
 import Foundation
-import SunshineAgent
 import SunshineModel
-import SunshinePKI
-import SunshineStore
+import SunshineTownship
 
 /// `--node TOWNSHIP --data DIR`: the township's own store, written directly — with or without
 /// network, whether or not the agent is running.
-struct TownshipStoreOptions: ParsableArguments {
+struct TownshipStoreOptions: ParsableArguments, SettingFlags {
     @Option(help: "This township's node id (env SUNSHINE_NODE).")
     var node: String?
 
     @OptionGroup var storage: DataOptions
 
+    var flags: [Setting: String?] { [.node: node] }
+
     func open() throws -> Township {
-        guard let node = node ?? Environment.value("SUNSHINE_NODE") else {
-            throw ValidationError("Say which township this is with --node (for example --node township-03).")
-        }
-        guard NodeName.isValid(node) else { throw ValidationError(PKIError.invalidNodeName(node).description) }
-        return Township(store: try storage.openStore(node: node))
+        let settings = Settings(self, storage)
+        let node = try settings.nodeName(.node, missing: "Say which township this is with --node (for example --node township-03).")
+        return Township(store: try DataOptions.openStore(node: node, settings))
     }
 }
 

@@ -1,12 +1,11 @@
 import ArgumentParser
 import Logging
-import NIOCore
 import ServiceLifecycle
 import SunshineCoordinator
 import SunshinePKI
 import SunshineRPC
 
-struct CoordinatorCommand: AsyncParsableCommand {
+struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
         abstract: "Run the county's coordinator: the TLS server agents and operators connect to."
@@ -15,7 +14,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT to listen on (env SUNSHINE_LISTEN; default 127.0.0.1:7420).")
     var listen: String?
 
-    @Option(help: "This node's id in the PKI directory (env SUNSHINE_NODE).")
+    @Option(help: "This node's id in the PKI directory (env SUNSHINE_NODE; default coordinator).")
     var node: String?
 
     @OptionGroup var credentials: CredentialOptions
@@ -25,33 +24,28 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "A revocation list: certificate serials or SHA-256 fingerprints, one per line (env SUNSHINE_REVOKED).")
     var revoked: String?
 
-    @Option(help: "Heartbeat interval announced to clients, in milliseconds (env SUNSHINE_HEARTBEAT_MS).")
-    var heartbeatMs: Int?
+    @Option(help: "Heartbeat interval announced to clients, in milliseconds (env SUNSHINE_HEARTBEAT_MS; default 5000).")
+    var heartbeatMs: String?
 
     @OptionGroup var logging: LoggingOptions
 
-    func run() async throws {
-        try logging.bootstrap()
-        let listen = try Endpoint.option(self.listen ?? Environment.value("SUNSHINE_LISTEN") ?? "127.0.0.1:7420", flag: "--listen")
-        let node = self.node ?? Environment.value("SUNSHINE_NODE") ?? "coordinator"
-        let heartbeatMs = try self.heartbeatMs ?? Environment.value("SUNSHINE_HEARTBEAT_MS").map {
-            guard let value = Int($0) else { throw ValidationError("SUNSHINE_HEARTBEAT_MS=\($0) is not a number of milliseconds.") }
-            return value
-        } ?? 5_000
-        guard (100...600_000).contains(heartbeatMs) else {
-            throw ValidationError("--heartbeat-ms must be between 100 and 600000.")
-        }
-        let credentials = try credentials.resolve(node: node)
-        let tls = try oneSentence { try ClusterTLS.serverContext(credentials) }
-        let revocations = try (revoked ?? Environment.value("SUNSHINE_REVOKED")).map { path in
-            try oneSentence { try RevocationList(contentsOf: path) }
-        } ?? RevocationList()
+    var flags: [Setting: String?] { [.listen: listen, .node: node, .revoked: revoked, .heartbeatMs: heartbeatMs] }
 
+    func run() async throws {
+        let settings = Settings(self, credentials, storage, logging)
+        try LoggingOptions.bootstrap(settings)
+        let listen = try settings.endpoint(.listen, default: "127.0.0.1:7420")
+        let node = try settings.nodeName(.node, default: "coordinator", missing: "")
+        let heartbeatMs = try settings.value(.heartbeatMs, default: 5_000, expected: "a number of milliseconds from 100 to 600000") { text in
+            Int(text).flatMap { (100...600_000).contains($0) ? $0 : nil }
+        }
+        let tls = try ClusterTLS.serverContext(try CredentialOptions.resolve(node: node, settings))
         var configuration = RPCServer.Configuration(listen: listen)
         configuration.rpc.heartbeat = .milliseconds(Int64(heartbeatMs))
+        if let path = try settings.string(.revoked) { configuration.revocations = try RevocationList(contentsOf: path) }
         let logger = Logger(label: "sunshine.coordinator")
-        let store = try storage.openStore(node: node)
-        let coordinator = CoordinatorService(configuration: configuration, tls: tls, revocations: revocations, store: store, logger: logger)
+        let store = try DataOptions.openStore(node: node, settings)
+        let coordinator = CoordinatorService(configuration: configuration, tls: tls, store: store, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: coordinator)],
@@ -59,6 +53,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 logger: logger
             )
         )
+        let revocations = configuration.revocations
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             tasks.addTask {
@@ -67,11 +62,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
                     + (revocations.isEmpty ? "" : " (\(revocations.serials.count + revocations.fingerprints.count) revoked certificates)")
                     + ", data in \(store.path)")
             }
-            do {
-                try await tasks.waitForAll()
-            } catch let error as RPCServerError {
-                throw CommandFailure(error.description)
-            }
+            try await tasks.waitForAll()
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SunshineAgent
+import SunshineTownship
 import SunshineCoordinator
 import SunshineModel
 import SunshinePKI
@@ -36,26 +37,18 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if logging.logLevel == nil && Environment.value("SUNSHINE_LOG_LEVEL") == nil {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .error
-                return handler
-            }
-        } else {
-            try logging.bootstrap()
-        }
+        try LoggingOptions.bootstrap(Settings(logging), default: .error)
         let pki = PKIDirectory(path: (dir as NSString).appendingPathComponent("pki"))
         if FileManager.default.fileExists(atPath: pki.caCertificatePath) {
             say("Using the certificates in \(pki.path).")
         } else {
-            _ = try oneSentence { try pki.initialize(townships: 17, coordinatorHosts: ["localhost", "127.0.0.1"]) }
+            _ = try pki.initialize(townships: 17, coordinatorHosts: ["localhost", "127.0.0.1"])
             say("Created a cluster CA and certificates for the coordinator, 17 townships and an operator in \(pki.path).")
         }
         let data = (dir as NSString).appendingPathComponent("data")
         try? FileManager.default.removeItem(atPath: data)
-        func store(_ node: String) throws -> ReplicaStore {
-            try oneSentence { try ReplicaStore(path: "\(data)/\(node).sqlite", node: node) }
+        func store(_ node: String) throws -> SQLiteStore {
+            try SQLiteStore(path: "\(data)/\(node).sqlite", node: node)
         }
         let names = NodeName.townships(townships)
         let stores = try Dictionary(uniqueKeysWithValues: names.map { ($0, try store($0)) })
@@ -78,7 +71,7 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.rpc.heartbeat = .milliseconds(1_000)
         let coordinator = CoordinatorService(
             configuration: configuration,
-            tls: try oneSentence { try ClusterTLS.serverContext(NodeCredentials(pki: pki, node: "coordinator")) },
+            tls: try ClusterTLS.serverContext(NodeCredentials(pki: pki, node: "coordinator")),
             store: try store("coordinator")
         )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -90,7 +83,7 @@ struct DemoCommand: AsyncParsableCommand {
             func agent(_ township: String) throws -> AgentService {
                 AgentService(
                     configuration: .init(node: township, coordinator: endpoint),
-                    tls: try oneSentence { try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: township)) },
+                    tls: try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: township)),
                     store: stores[township]!
                 )
             }
@@ -102,8 +95,8 @@ struct DemoCommand: AsyncParsableCommand {
             // The county's operator works over RPC with the operator certificate, like the CLI does.
             try await RPCClient.withConnection(
                 to: endpoint,
-                tls: try oneSentence { try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: "operator")) },
-                hello: HelloParams(node: "operator", role: "operator", software: "sunshine-demo")
+                tls: try ClusterTLS.clientContext(NodeCredentials(pki: pki, node: "operator")),
+                hello: HelloParams(node: "operator", role: .operator, software: "sunshine-demo")
             ) { county, _ in
             var firstAgent = firstStart
             _ = try await county.call(Method.put, params: PutParams(kind: "contest", key: Contest.key(Self.contest), data: Self.contestData), returning: VersionResult.self)
@@ -168,7 +161,7 @@ struct DemoCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
-    private func waitForOutboxes(_ names: [String], _ stores: [String: ReplicaStore]) async throws {
+    private func waitForOutboxes(_ names: [String], _ stores: [String: SQLiteStore]) async throws {
         try await waitUntil {
             for name in names where try await Township(store: stores[name]!).outbox().unsent > 0 { return false }
             return true

@@ -1,12 +1,11 @@
 import ArgumentParser
 import Foundation
 import SunshineModel
-import SunshinePKI
 import SunshineRPC
 import SunshineWire
 
 /// `--coordinator HOST:PORT` and an operator's certificate.
-struct OperatorOptions: ParsableArguments {
+struct OperatorOptions: ParsableArguments, SettingFlags {
     @Option(help: "The coordinator's HOST:PORT (env SUNSHINE_COORDINATOR; default 127.0.0.1:7420).")
     var coordinator: String?
 
@@ -15,16 +14,18 @@ struct OperatorOptions: ParsableArguments {
 
     @OptionGroup var credentials: CredentialOptions
 
+    var flags: [Setting: String?] { [.coordinator: coordinator, .operatorNode: node] }
+
     /// Connects as the operator, calls one method, and prints its JSON result.
     func run<Params: Encodable & Sendable, Result: Codable & Sendable>(_ method: String, _ params: Params, returning: Result.Type) async throws {
-        let node = self.node ?? Environment.value("SUNSHINE_OPERATOR") ?? "operator"
-        let endpoint = try Endpoint.option(coordinator ?? Environment.value("SUNSHINE_COORDINATOR") ?? "127.0.0.1:7420", flag: "--coordinator")
-        let credentials = try self.credentials.resolve(node: node)
-        let tls = try oneSentence { try ClusterTLS.clientContext(credentials) }
+        let settings = Settings(self, credentials)
+        let node = try settings.nodeName(.operatorNode, default: "operator", missing: "")
+        let endpoint = try settings.endpoint(.coordinator, default: "127.0.0.1:7420")
+        let tls = try ClusterTLS.clientContext(try CredentialOptions.resolve(node: node, settings))
         let result: Result
         do {
             result = try await RPCClient.withConnection(
-                to: endpoint, tls: tls, hello: HelloParams(node: node, role: NodeRole.operator.rawValue, software: "sunshine-cli/1")
+                to: endpoint, tls: tls, hello: HelloParams(node: node, role: .operator, software: "sunshine-cli/1")
             ) { connection, _ in
                 try await connection.call(method, params: params, returning: Result.self)
             }

@@ -1,20 +1,37 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SunshineModel
 import SunshinePKI
 import SunshineRPC
 import SunshineStore
 
-/// Flags win over the environment (`SUNSHINE_…`), which wins over the built-in default (DESIGN §5).
-enum Environment {
-    static func value(_ name: String) -> String? {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
-        return value
+/// Option groups contribute the flags they parsed to the command's ``Settings``.
+protocol SettingFlags {
+    var flags: [Setting: String?] { get }
+}
+
+extension Settings {
+    /// The settings of a command made of these option groups.
+    init(_ groups: any SettingFlags...) {
+        self.init(flags: groups.reduce(into: [:]) { flags, group in flags.merge(group.flags) { $1 } })
+    }
+
+    /// A node id from `setting`, checked against the node-id rule.
+    func nodeName(_ setting: Setting, default fallback: String? = nil, missing: String) throws -> String {
+        let expected = "a node id (1–64 lower-case letters, digits and '-', starting with a letter)"
+        if let fallback, try text(setting) == nil { return fallback }
+        return try required(setting, expected: expected, missing: missing) { NodeName.isValid($0) ? $0 : nil }
+    }
+
+    /// A `HOST:PORT` address from `setting`.
+    func endpoint(_ setting: Setting, default fallback: String) throws -> Endpoint {
+        try value(setting, default: Endpoint(parsing: fallback)!, expected: "HOST:PORT (for example 127.0.0.1:7420)", Endpoint.init(parsing:))
     }
 }
 
 /// `--pki DIR [--node NAME]` or `--cert FILE --key FILE --ca FILE`.
-struct CredentialOptions: ParsableArguments {
+struct CredentialOptions: ParsableArguments, SettingFlags {
     @Option(help: "Directory made by `sunshine certs init` (env SUNSHINE_PKI); uses DIR/ca.pem, DIR/NODE.pem, DIR/NODE.key.")
     var pki: String?
 
@@ -27,34 +44,37 @@ struct CredentialOptions: ParsableArguments {
     @Option(help: "The cluster CA certificate, PEM (env SUNSHINE_CA).")
     var ca: String?
 
-    /// The credentials for `node`, or a usage error naming what is missing.
-    func resolve(node: String) throws -> NodeCredentials {
-        let cert = self.cert ?? Environment.value("SUNSHINE_CERT")
-        let key = self.key ?? Environment.value("SUNSHINE_KEY")
-        let ca = self.ca ?? Environment.value("SUNSHINE_CA")
-        let pki = self.pki ?? Environment.value("SUNSHINE_PKI")
+    var flags: [Setting: String?] { [.pki: pki, .cert: cert, .key: key, .ca: ca] }
+
+    /// The credentials for `node`, or one sentence naming what is missing.
+    static func resolve(node: String, _ settings: Settings) throws -> NodeCredentials {
+        let cert = try settings.string(.cert)
+        let key = try settings.string(.key)
+        let ca = try settings.string(.ca)
         if cert != nil || key != nil || ca != nil {
             guard let cert, let key, let ca else {
-                throw ValidationError("--cert, --key and --ca go together; give all three, or --pki DIR instead.")
+                throw CommandFailure("--cert, --key and --ca go together; give all three, or --pki DIR instead.")
             }
             return NodeCredentials(certificatePath: cert, keyPath: key, caPath: ca)
         }
-        guard let pki else {
-            throw ValidationError("No certificates given: pass --pki DIR (made by `sunshine certs init`) or --cert, --key and --ca.")
+        guard let pki = try settings.string(.pki) else {
+            throw CommandFailure("No certificates given: pass --pki DIR (made by `sunshine certs init`) or --cert, --key and --ca.")
         }
         return NodeCredentials(pki: PKIDirectory(path: pki), node: node)
     }
 }
 
-struct LoggingOptions: ParsableArguments {
+struct LoggingOptions: ParsableArguments, SettingFlags {
     @Option(help: "trace, debug, info, notice, warning or error (env SUNSHINE_LOG_LEVEL).")
     var logLevel: String?
 
-    func bootstrap() throws {
-        let text = logLevel ?? Environment.value("SUNSHINE_LOG_LEVEL") ?? "info"
-        guard let level = Logger.Level(rawValue: text) else {
-            throw ValidationError("--log-level \(text) is not a level; use trace, debug, info, notice, warning or error.")
-        }
+    var flags: [Setting: String?] { [.logLevel: logLevel] }
+
+    /// Starts logging to standard error at the configured level (`fallback` when none is set).
+    static func bootstrap(_ settings: Settings, default fallback: Logger.Level = .info) throws {
+        let level = try settings.value(
+            .logLevel, default: fallback, expected: "a log level (trace, debug, info, notice, warning or error)", Logger.Level.init(rawValue:)
+        )
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -63,27 +83,16 @@ struct LoggingOptions: ParsableArguments {
     }
 }
 
-extension Endpoint {
-    /// Parses a `HOST:PORT` option value, or says what is wrong with it.
-    static func option(_ text: String, flag: String) throws -> Endpoint {
-        guard let endpoint = Endpoint(parsing: text) else {
-            throw ValidationError("\(flag) \(text) is not HOST:PORT (for example 127.0.0.1:7420).")
-        }
-        return endpoint
-    }
-}
+/// `--data DIR` (env SUNSHINE_DATA): where a node keeps its store, `DIR/NODE.sqlite`.
+struct DataOptions: ParsableArguments, SettingFlags {
+    @Option(help: "Directory for this node's database (env SUNSHINE_DATA; default ./sunshine-data).")
+    var data: String?
 
-/// Runs set-up whose errors already say, in one sentence, what is wrong and what to do
-/// (certificates, TLS, the store), and makes them the command's failure.
-func oneSentence<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as PKIError {
-        throw CommandFailure(error.description)
-    } catch let error as TLSSetupError {
-        throw CommandFailure(error.description)
-    } catch let error as StoreError {
-        throw CommandFailure(error.description)
+    var flags: [Setting: String?] { [.data: data] }
+
+    static func openStore(node: String, _ settings: Settings) throws -> SQLiteStore {
+        let directory = try settings.string(.data, default: "sunshine-data")
+        return try SQLiteStore(path: (directory as NSString).appendingPathComponent("\(node).sqlite"), node: node)
     }
 }
 
@@ -93,16 +102,5 @@ struct CommandFailure: Error, CustomStringConvertible {
 
     init(_ description: String) {
         self.description = description
-    }
-}
-
-/// `--data DIR` (env SUNSHINE_DATA): where a node keeps its store, `DIR/NODE.sqlite`.
-struct DataOptions: ParsableArguments {
-    @Option(help: "Directory for this node's database (env SUNSHINE_DATA; default ./sunshine-data).")
-    var data: String?
-
-    func openStore(node: String) throws -> ReplicaStore {
-        let directory = data ?? Environment.value("SUNSHINE_DATA") ?? "sunshine-data"
-        return try oneSentence { try ReplicaStore(path: (directory as NSString).appendingPathComponent("\(node).sqlite"), node: node) }
     }
 }

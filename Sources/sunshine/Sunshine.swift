@@ -1,4 +1,5 @@
 import ArgumentParser
+import SunshineRPC
 
 @main
 struct Sunshine: AsyncParsableCommand {
@@ -17,4 +18,33 @@ struct Sunshine: AsyncParsableCommand {
             BallotCommand.self, FindingCommand.self, DemoCommand.self,
         ]
     )
+
+    /// Runs the command, and turns whatever it failed with into one sentence for a person — the
+    /// one place the CLI says what went wrong (argument-parser's own usage errors aside).
+    static func main() async {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                var synchronous = command
+                try synchronous.run()
+            }
+        } catch let error as ValidationError {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CommandFailure {
+            exit(withError: error)
+        } catch {
+            exit(withError: CommandFailure(ErrorSentence.describe(error)))
+        }
+    }
 }

@@ -42,7 +42,7 @@ import Testing
         let agent = AgentService(
             configuration: configuration,
             tls: try ClusterTLS.clientContext(NodeCredentials(pki: pki.directory, node: "township-02")),
-            store: try ReplicaStore(path: pki.directory.path + "/township-02.sqlite", node: "township-02"),
+            store: try SQLiteStore(path: pki.directory.path + "/township-02.sqlite", node: "township-02"),
             events: { event in events.withLockedValue { $0.append(event) } }
         )
         let agentTask = Task { try await agent.run() }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import SunshineModel
 import SunshinePKI
 import SunshineRPC
 import SunshineTestSupport
@@ -57,11 +58,11 @@ func withTestServer<T: Sendable>(
     body: @Sendable (Endpoint, TestResponder) async throws -> T
 ) async throws -> T {
     var configuration = RPCServer.Configuration(listen: Endpoint(host: "127.0.0.1", port: 0))
+    configuration.revocations = revocations
     configure(&configuration)
     let server = RPCServer(
         configuration: configuration,
         tls: try ClusterTLS.serverContext(NodeCredentials(pki: pki.directory, node: "coordinator")),
-        revocations: revocations,
         responder: responder
     )
     return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
@@ -75,7 +76,7 @@ func withTestServer<T: Sendable>(
 /// Connects as `node` with the real client and runs `body`.
 func withClient<T: Sendable>(
     _ node: String,
-    role: String = "agent",
+    role: NodeRole = .agent,
     pki: TestPKI,
     to endpoint: Endpoint,
     options: RPCClient.Options = RPCClient.Options(),

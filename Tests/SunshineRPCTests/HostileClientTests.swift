@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import SunshineModel
 import SunshinePKI
 import SunshineRPC
 import SunshineTestSupport

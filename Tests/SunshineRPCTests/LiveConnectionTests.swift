@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SunshineModel
 import SunshinePKI
 import SunshineRPC
 import SunshineTestSupport
@@ -17,7 +18,7 @@ import Testing
                 #expect(hello.checkpoint == 42)
                 #expect(hello.heartbeatMs == 5_000)
                 #expect(hello.maxFrame == Frame.defaultMaxFrame)
-                #expect(connection.peer?.identity == NodeIdentity(node: "coordinator", role: .coordinator))
+                #expect(connection.peer?.identity == (try NodeIdentity(node: "coordinator", role: .coordinator)))
                 let result = try await connection.call("ping", params: PingParams(seq: 12, outbox: 3), returning: EmptyResult.self)
                 #expect(result == EmptyResult())
                 let me = try await connection.call("whoami", params: EmptyResult(), returning: TestResponder.Tagged.self)
@@ -98,7 +99,7 @@ import Testing
         defer { pki.remove() }
         try await withTestServer(pki: pki) { endpoint, responder in
             try await withClient("township-01", pki: pki, to: endpoint) { _, _ in }
-            try await withClient("operator", role: "operator", pki: pki, to: endpoint) { _, _ in }
+            try await withClient("operator", role: .operator, pki: pki, to: endpoint) { _, _ in }
             for _ in 0..<100 where responder.closed < 2 { try await Task.sleep(for: .milliseconds(20)) }
             #expect(responder.closed == 2)
             #expect(responder.hellos == ["township-01", "operator"])

@@ -2,11 +2,13 @@ import Foundation
 import NIOConcurrencyHelpers
 import SunshineAgent
 import SunshineCoordinator
+import SunshineCounty
 import SunshineModel
 import SunshinePKI
 import SunshineRPC
 import SunshineStore
 import SunshineTestSupport
+import SunshineTownship
 import SunshineWire
 
 /// A county in one test process: a PKI, a data directory, a coordinator that can be stopped and
@@ -22,8 +24,8 @@ final class Cluster: Sendable {
 
     deinit { pki.remove() }
 
-    func store(_ node: String, file: String? = nil) throws -> ReplicaStore {
-        try ReplicaStore(path: "\(directory)/\(file ?? node).sqlite", node: node)
+    func store(_ node: String, file: String? = nil) throws -> SQLiteStore {
+        try SQLiteStore(path: "\(directory)/\(file ?? node).sqlite", node: node)
     }
 
     /// A coordinator running in its own task until stopped.
@@ -46,7 +48,7 @@ final class Cluster: Sendable {
         }
     }
 
-    func startCoordinator(store: ReplicaStore, port: Int = 0) async throws -> Coordinator {
+    func startCoordinator(store: any ReplicaStore, port: Int = 0) async throws -> Coordinator {
         var configuration = RPCServer.Configuration(listen: Endpoint(host: "127.0.0.1", port: port))
         configuration.rpc.heartbeat = .milliseconds(500)
         let service = CoordinatorService(
@@ -83,15 +85,15 @@ final class Cluster: Sendable {
             _ = await running?.result
         }
 
-        var pushes: Int { events.withLockedValue { $0.filter { if case .pushed = $0 { true } else { false } }.count } }
+        var pushes: Int { events.withLockedValue { $0.filter { if case .synced(.pushed) = $0 { true } else { false } }.count } }
     }
 
-    func agent(_ node: String, store: ReplicaStore, coordinator endpoint: Endpoint, batch: Int = 200, window: Int = 4) throws -> Agent {
+    func agent(_ node: String, store: any ReplicaStore, coordinator endpoint: Endpoint, batch: Int = 200, window: Int = 4) throws -> Agent {
         try Agent { events in
             var configuration = AgentService.Configuration(node: node, coordinator: endpoint)
             configuration.backoff = Backoff(base: .milliseconds(10), cap: .milliseconds(200))
-            configuration.pushBatch = batch
-            configuration.pushWindow = window
+            configuration.sync.batch = batch
+            configuration.sync.window = window
             return AgentService(
                 configuration: configuration,
                 tls: try ClusterTLS.clientContext(NodeCredentials(pki: pki.directory, node: node)),
@@ -103,7 +105,7 @@ final class Cluster: Sendable {
 
     /// Runs `body` with an operator's (or any node's) RPC connection to the coordinator.
     func connect<T: Sendable>(
-        as node: String = "operator", role: String = "operator", to endpoint: Endpoint,
+        as node: String = "operator", role: NodeRole = .operator, to endpoint: Endpoint,
         body: @Sendable (RPCConnection) async throws -> T
     ) async throws -> T {
         try await RPCClient.withConnection(
@@ -136,7 +138,7 @@ extension ReplicaStore {
             var counts: [String: Int] = [:]
             var after: Int64 = 0
             while true {
-                let page = try reader.versions(after: after, limit: 5_000)
+                let page = try reader.changes(after: after, for: nil, limit: 5_000)
                 guard let last = page.last else { break }
                 for version in page where version.record.kind == kind { counts[version.record.key, default: 0] += 1 }
                 after = last.seq
@@ -146,11 +148,3 @@ extension ReplicaStore {
     }
 }
 
-func paper(_ serial: Int, contest: String = "committee-2026", round: String = "vote-1", station: String = "s01", choices: [String] = ["cand-01"], valid: Bool = true) -> Ballot {
-    Ballot(contest: contest, round: round, station: station, serial: Int64(serial), choices: choices, valid: valid)
-}
-
-let sampleContest = Contest(
-    title: "Township party committee", township: "county", seats: 2, rounds: ["vote-1", "vote-2"],
-    candidates: [.init(id: "cand-01", name: "Li Wei"), .init(id: "cand-02", name: "Wang Fang"), .init(id: "cand-03", name: "Zhang Min")]
-)

@@ -2,6 +2,8 @@ import Foundation
 import SunshineAgent
 import SunshineModel
 import SunshineStore
+import SunshineTestSupport
+import SunshineTownship
 import Testing
 
 /// Seventeen townships and the coordinator in one process over real TLS on loopback.

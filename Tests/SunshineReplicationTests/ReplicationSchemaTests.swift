@@ -1,8 +1,10 @@
 import Foundation
 import NIOCore
-import SunshineCoordinator
+@testable import SunshineCoordinator
+import SunshineCounty
 import SunshineModel
 import SunshineStore
+import SunshineTownship
 import SunshineTestSupport
 import SunshineWire
 import Testing
@@ -20,18 +22,21 @@ import Testing
 
     @Test func everyReplicationMessageMatchesThePublishedSchemas() async throws {
         let cluster = try Cluster()
-        let county = County(store: try cluster.store("coordinator"), sessions: NodeSessions())
+        let county = County(store: try cluster.store("coordinator"))
         let township = try cluster.store("township-01")
         var lines: [String] = []
 
         let contest = PutParams(kind: "contest", key: "contest/county/committee-2026", data: sampleContest.json)
         lines.append(try request(Method.put, contest))
-        lines.append(try response(Method.put, VersionResult(record: try await county.put(contest).record.json)))
+        lines.append(try response(Method.put, VersionResult(record: try await county.put(kind: .contest, key: contest.key, data: contest.data, deleted: false).record.json)))
 
-        let papers = try (1...3).map { serial in
-            try township.writeNow { tx in try tx.write(kind: .ballot, key: paper(serial).key(township: "township-01"), township: "township-01", data: paper(serial).json) }
+        var papers: [Record] = []
+        for serial in 1...3 {
+            papers.append(try await township.write { tx in
+                try tx.write(kind: .ballot, key: paper(serial).key(township: "township-01"), township: "township-01", data: paper(serial).json)
+            })
         }
-        let finding = try township.writeNow { tx in
+        let finding = try await township.write { tx in
             try tx.write(kind: .finding, key: "finding/township-01/seal", township: "township-01",
                          data: Finding(team: "t", category: "procedure", severity: .high, status: .open, title: "Seal", details: "d", notes: ["n"]).json)
         }
@@ -39,31 +44,32 @@ import Testing
         forged.data = paper(1, choices: ["cand-02"]).json
         let push = PushParams(records: (papers + [finding, forged]).map(\.json) + [["key": "ballot/township-01/nonsense"]], upto: 4)
         lines.append(try request(Method.push, PushParams(records: (papers + [finding]).map(\.json), upto: 4)))
-        let pushed = try await county.push(push, from: "township-01").result
+        let pushed = PushResult(try await county.push(PushBatch(push), from: "township-01"))
         #expect(pushed.rejected.count == 1 && pushed.conflicts == 1)
         lines.append(try response(Method.push, pushed))
 
         lines.append(try request(Method.pull, PullParams(since: 0, limit: 100)))
         lines.append(try request(Method.pull, PullParams(since: 0)))
-        lines.append(try response(Method.pull, try await county.pull(PullParams(since: 0), for: "township-02")))
+        lines.append(try response(Method.pull, PullResult(try await county.pull(since: 0, limit: nil, for: "township-02"))))
         lines.append(SchemaCheck.line(Method.changed, String(buffer: try OutboundMessage.notification(method: Method.changed, params: ChangedParams(upto: 9)))))
 
         lines.append(try request(Method.status, EmptyResult()))
-        lines.append(try response(Method.status, try await county.status()))
+        lines.append(try response(Method.status, StatusResult(try await county.status())))
         lines.append(try request(Method.tally, TallyParams(contest: "committee-2026", round: "vote-1")))
         lines.append(try request(Method.tally, TallyParams()))
-        lines.append(try response(Method.tally, try await county.tally(TallyParams())))
+        lines.append(try response(Method.tally, TallyResult(try await county.tally())))
         lines.append(try request(Method.conflicts, EmptyResult()))
-        let conflicts = try await county.conflicts()
+        let conflicts = ConflictsResult(try await county.conflicts())
         #expect(!conflicts.conflicts.isEmpty)
         lines.append(try response(Method.conflicts, conflicts))
 
         let resolve = ResolveParams(key: papers[0].key, data: papers[0].data)
         lines.append(try request(Method.resolve, resolve))
-        lines.append(try response(Method.resolve, VersionResult(record: try await county.resolve(resolve).record.json)))
+        lines.append(try response(Method.resolve, VersionResult(record: try await county.resolve(key: resolve.key, data: resolve.data).record.json)))
         let close = CloseRoundParams(contest: "committee-2026", round: "vote-1")
         lines.append(try request(Method.closeRound, close))
-        lines.append(try response(Method.closeRound, try await county.closeRound(close)))
+        let newlyClosed = try await county.closeRound(contest: close.contest, round: close.round)
+        lines.append(try response(Method.closeRound, CloseRoundResult(contest: close.contest, round: close.round, newlyClosed: newlyClosed)))
 
         // Negative controls: the record schemas are not vacuous.
         var badBallot = papers[1].json.objectValue!

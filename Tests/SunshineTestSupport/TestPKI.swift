@@ -1,4 +1,5 @@
 import Foundation
+import SunshineModel
 import SunshinePKI
 
 /// A cluster's certificates generated for one test, in a fresh temporary directory:
@@ -25,7 +26,7 @@ public struct TestPKI: Sendable {
         notBefore: Date = Date().addingTimeInterval(-300),
         notAfter: Date = Date().addingTimeInterval(86_400)
     ) throws -> KeyedCertificate {
-        let keyed = try (other ?? authority).issue(NodeIdentity(node: node, role: role), notBefore: notBefore, notAfter: notAfter)
+        let keyed = try (other ?? authority).issue(try NodeIdentity(node: node, role: role), notBefore: notBefore, notAfter: notAfter)
         try directory.write(keyed, for: node, force: true)
         return keyed
     }

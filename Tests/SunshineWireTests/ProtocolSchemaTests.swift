@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SunshineModel
 import SunshineTestSupport
 import SunshineWire
 import Testing
@@ -14,8 +15,8 @@ import Testing
     /// Every message type of protocol version 1, as the encoder writes it.
     private func emittedFrames() throws -> [String] {
         var lines = [
-            line("hello", try OutboundMessage.request(id: 1, method: Method.hello, params: HelloParams(node: "township-03", role: "agent", software: "sunshine-agent/1"))),
-            line("hello", try OutboundMessage.request(id: 1, method: Method.hello, params: HelloParams(node: "operator-alice", role: "operator", software: "sunshine/1", maxFrame: 4_096))),
+            line("hello", try OutboundMessage.request(id: 1, method: Method.hello, params: HelloParams(node: "township-03", role: .agent, software: "sunshine-agent/1"))),
+            line("hello", try OutboundMessage.request(id: 1, method: Method.hello, params: HelloParams(node: "operator-alice", role: .operator, software: "sunshine/1", maxFrame: 4_096))),
             line("hello", try OutboundMessage.response(id: 1, result: HelloResult(session: "5a5b6bb6", maxFrame: Frame.defaultMaxFrame, heartbeatMs: 5_000, checkpoint: 0))),
             line("hello", try OutboundMessage.response(id: 9, result: HelloResult(session: "x", maxFrame: 2_048, heartbeatMs: 100, checkpoint: 123_456))),
             line("ping", try OutboundMessage.request(id: 2, method: Method.ping, params: PingParams())),

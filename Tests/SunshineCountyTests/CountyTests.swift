@@ -1,18 +1,24 @@
 import Foundation
-import SunshineCoordinator
+import SunshineCounty
 import SunshineModel
 import SunshineStore
-import SunshineWire
+import SunshineTestSupport
 import Testing
 
-/// The coordinator's rules, called directly: no sockets, one store per test.
+/// The coordinator's rules, called directly: no sockets, an in-memory store per test.
 @Suite struct CountyTests {
-    let cluster: Cluster
-    let county: County
+    let county = County(store: InMemoryStore(node: "coordinator"))
 
-    init() throws {
-        cluster = try Cluster()
-        county = County(store: try cluster.store("coordinator"), sessions: NodeSessions())
+    private func push(_ records: [JSONValue], upto: Int64, from agent: String) async throws -> PushOutcome {
+        try await county.push(PushBatch(entries: records.map(PushBatch.Entry.init(json:)), upto: upto), from: agent)
+    }
+
+    private func push(_ records: [Record], upto: Int64, from agent: String) async throws -> PushOutcome {
+        try await county.push(PushBatch(records: records, upto: upto), from: agent)
+    }
+
+    private func put(_ kind: RecordKind, _ key: String, _ data: JSONValue) async throws -> Written {
+        try await county.put(kind: kind, key: key, data: data, deleted: false)
     }
 
     private func ballot(_ township: String, _ serial: Int, choices: [String] = ["cand-01"], clock: [String: UInt64]? = nil, origin: String? = nil, round: String = "vote-1") -> Record {
@@ -22,7 +28,7 @@ import Testing
     }
 
     private func publishContest() async throws {
-        _ = try await county.put(PutParams(kind: "contest", key: "contest/county/committee-2026", data: sampleContest.json))
+        _ = try await put(.contest, "contest/county/committee-2026", sampleContest.json)
     }
 
     @Test func forbiddenRecordsAreRejectedWithTheirReasonAndTheRestIsAccepted() async throws {
@@ -39,11 +45,11 @@ import Testing
         badJSON["clock"] = "yesterday"
         let batch = [ballot("township-01", 10).json, otherTownship.json, foreignOrigin.json, contest.json, forged.json, .object(badJSON), finding.json, ballot("township-01", 11).json]
 
-        let (result, _) = try await county.push(PushParams(records: batch, upto: 8), from: "township-01")
+        let result = try await push(batch, upto: 8, from: "township-01")
         #expect(result.accepted == 3)
-        #expect(result.rejected.map(\.reason) == ["forbidden", "forbidden", "forbidden", "forged_clock", "invalid"])
+        #expect(result.rejected.map(\.error.reason) == ["forbidden", "forbidden", "forbidden", "forged_clock", "invalid"])
         #expect(result.rejected.map(\.key) == [otherTownship.key, foreignOrigin.key, contest.key, forged.key, ballot("township-01", 3).key])
-        #expect(result.rejected.allSatisfy { !$0.message.isEmpty })
+        #expect(result.rejected.allSatisfy { !$0.error.message.isEmpty })
         let refusedKeys = [otherTownship.key, foreignOrigin.key, contest.key, forged.key, ballot("township-01", 3).key]
         let stored = try await county.store.read { reader in try refusedKeys.compactMap { try reader.current(of: $0) } }
         #expect(stored.isEmpty, "nothing rejected is stored")
@@ -54,29 +60,29 @@ import Testing
         // The county edited township-01's finding (coordinator:1); the township builds on it: fine.
         let base = Record(key: "finding/township-01/f", kind: .finding, township: "township-01", clock: VersionVector(["township-01": 1]), origin: "township-01", at: "",
                           data: ["team": "t", "category": "c", "severity": "low", "status": "open", "title": "x"])
-        _ = try await county.push(PushParams(records: [base.json], upto: 1), from: "township-01")
-        _ = try await county.put(PutParams(kind: "finding", key: base.key, data: base.data))
+        _ = try await push([base], upto: 1, from: "township-01")
+        _ = try await put(.finding, base.key, base.data)
         var next = base
         next.clock = VersionVector(["township-01": 2, "coordinator": 1])
         var beyond = base
         beyond.clock = VersionVector(["township-01": 3, "coordinator": 2])
-        let (result, _) = try await county.push(PushParams(records: [next.json, beyond.json], upto: 3), from: "township-01")
+        let result = try await push([next, beyond], upto: 3, from: "township-01")
         #expect(result.accepted == 1)
-        #expect(result.rejected.map(\.reason) == ["forged_clock"])
+        #expect(result.rejected.map(\.error.reason) == ["forged_clock"])
     }
 
     @Test func aResentVersionIsADuplicateNotASecondBallot() async throws {
-        let batch = (1...5).map { ballot("township-01", $0).json }
-        let first = try await county.push(PushParams(records: batch, upto: 5), from: "township-01").result
-        let again = try await county.push(PushParams(records: batch, upto: 5), from: "township-01").result
+        let batch = (1...5).map { ballot("township-01", $0) }
+        let first = try await push(batch, upto: 5, from: "township-01")
+        let again = try await push(batch, upto: 5, from: "township-01")
         #expect(first.accepted == 5 && first.duplicates == 0)
         #expect(again.accepted == 0 && again.duplicates == 5)
         #expect(try await county.status().totals.ballots == 5)
     }
 
     @Test func theCheckpointNeverMovesBackwards() async throws {
-        _ = try await county.push(PushParams(records: [], upto: 40), from: "township-02")
-        _ = try await county.push(PushParams(records: [], upto: 12), from: "township-02")
+        _ = try await push([Record](), upto: 40, from: "township-02")
+        _ = try await push([Record](), upto: 12, from: "township-02")
         #expect(try await county.checkpoint(of: "township-02") == 40)
     }
 
@@ -84,14 +90,14 @@ import Testing
         try await publishContest()
         let original = ballot("township-03", 77, choices: ["cand-01"])
         let twin = ballot("township-03", 77, choices: ["cand-02"])
-        let (result, _) = try await county.push(PushParams(records: [ballot("township-03", 1).json, original.json, twin.json], upto: 3), from: "township-03")
+        let result = try await push([ballot("township-03", 1), original, twin], upto: 3, from: "township-03")
         #expect(result.accepted == 2)
         #expect(result.conflicts == 1)
-        let conflicts = try await county.conflicts().conflicts
+        let conflicts = try await county.conflicts()
         #expect(conflicts.map(\.key) == [original.key])
-        #expect(conflicts.first?.reason == "integrity")
+        #expect(conflicts.first?.reason == .integrity)
         #expect(conflicts.first?.siblings.count == 2)
-        let round = try #require(try await county.tally(TallyParams(contest: "committee-2026", round: "vote-1")).rounds.first)
+        let round = try #require(try await county.tally(contest: "committee-2026", round: "vote-1").first)
         #expect(round.valid == 1)
         #expect(round.quarantined == 1)
         #expect(round.candidates.first { $0.id == "cand-02" }?.votes == 0)
@@ -104,9 +110,9 @@ import Testing
         var expected: [String: Int] = [:]
         var valid = 0
         var invalid = 0
-        var sent: [JSONValue] = []
+        var sent: [Record] = []
         for township in ["township-01", "township-02", "township-03"] {
-            var batch: [JSONValue] = []
+            var batch: [Record] = []
             for serial in 1...60 {
                 let pick = Int.random(in: 0..<10, using: &random)
                 let choices: [String]
@@ -118,7 +124,7 @@ import Testing
                 let clerkValid = serial % 17 != 0
                 let record = Record(key: paper(serial, choices: choices, valid: clerkValid).key(township: township), kind: .ballot, township: township,
                                     clock: VersionVector([township: 1]), origin: township, at: "", data: paper(serial, choices: choices, valid: clerkValid).json)
-                batch.append(record.json)
+                batch.append(record)
                 if clerkValid && pick > 1 {
                     valid += 1
                     for choice in choices { expected[choice, default: 0] += 1 }
@@ -126,64 +132,64 @@ import Testing
                     invalid += 1
                 }
             }
-            _ = try await county.push(PushParams(records: batch, upto: 60), from: township)
+            _ = try await push(batch, upto: 60, from: township)
             if township == "township-01" { sent = batch }
         }
-        let round = try #require(try await county.tally(TallyParams(contest: "committee-2026", round: "vote-1")).rounds.first)
+        let round = try #require(try await county.tally(contest: "committee-2026", round: "vote-1").first)
         #expect(round.valid == valid)
         #expect(round.invalid == invalid)
         #expect(Dictionary(uniqueKeysWithValues: round.candidates.map { ($0.id, $0.votes) }) == ["cand-01": expected["cand-01"] ?? 0, "cand-02": expected["cand-02"] ?? 0, "cand-03": expected["cand-03"] ?? 0])
         #expect(round.townshipsReporting == ["township-01", "township-02", "township-03"])
 
-        let closed = try await county.closeRound(CloseRoundParams(contest: "committee-2026", round: "vote-1"))
-        #expect(closed.newlyClosed)
+        #expect(try await county.closeRound(contest: "committee-2026", round: "vote-1"))
         let late = ballot("township-01", 500)
-        let (result, _) = try await county.push(PushParams(records: [late.json, sent[0]], upto: 61), from: "township-01")
-        #expect(result.rejected.map(\.reason) == ["round_closed"])
+        let result = try await push([late, sent[0]], upto: 61, from: "township-01")
+        #expect(result.rejected.map(\.error.reason) == ["round_closed"])
         #expect(result.duplicates == 1, "a resend of a ballot accepted before the close is still a duplicate")
-        let after = try #require(try await county.tally(TallyParams(contest: "committee-2026", round: "vote-1")).rounds.first)
+        let after = try #require(try await county.tally(contest: "committee-2026", round: "vote-1").first)
         #expect(after.closed)
         #expect(after.valid == valid)
         #expect(after.quarantined == 1)
         #expect(try await county.store.read { try $0.current(of: late.key) }?.quarantined == true, "the late ballot is kept")
-        #expect(try await county.closeRound(CloseRoundParams(contest: "committee-2026", round: "vote-1")).newlyClosed == false)
+        #expect(try await county.closeRound(contest: "committee-2026", round: "vote-1") == false)
     }
 
     @Test func closingAnUnknownRoundSaysWhatExists() async throws {
         try await publishContest()
-        await #expect(throws: RPCError.invalidParams("Contest committee-2026 has no round vote-9; its rounds are vote-1, vote-2.")) {
-            _ = try await county.closeRound(CloseRoundParams(contest: "committee-2026", round: "vote-9"))
+        await #expect(throws: CountyError.invalid("Contest committee-2026 has no round vote-9; its rounds are vote-1, vote-2.")) {
+            _ = try await county.closeRound(contest: "committee-2026", round: "vote-9")
         }
-        await #expect(throws: RPCError.invalidParams("There is no contest nope; publish it with put first.")) {
-            _ = try await county.closeRound(CloseRoundParams(contest: "nope", round: "vote-1"))
+        await #expect(throws: CountyError.invalid("There is no contest nope; publish it with put first.")) {
+            _ = try await county.closeRound(contest: "nope", round: "vote-1")
         }
     }
 
     @Test func putRefusesInvalidRecordsWithTheReason() async throws {
         do {
-            _ = try await county.put(PutParams(kind: "contest", key: "contest/county/x", data: ["title": "No seats"]))
+            _ = try await put(.contest, "contest/county/x", ["title": "No seats"])
             Issue.record("an invalid contest was published")
-        } catch let error as RPCError {
-            #expect(error.known == .invalidParams)
-            #expect(error.message.contains("seats"))
+        } catch let error as CountyError {
+            guard case .invalid(let message) = error else { Issue.record("not invalid: \(error)"); return }
+            #expect(message.contains("seats"))
         }
         #expect(try await county.status().totals.contests == 0)
     }
 
     @Test func pullPagesThroughWhatIsMeantForATownship() async throws {
-        let own = (1...5).map { ballot("township-01", $0).json }
-        let others = (1...5).map { ballot("township-02", $0).json }
-        _ = try await county.push(PushParams(records: own, upto: 5), from: "township-01")
-        _ = try await county.push(PushParams(records: others, upto: 5), from: "township-02")
+        let own = (1...5).map { ballot("township-01", $0) }
+        let others = (1...5).map { ballot("township-02", $0) }
+        _ = try await push(own, upto: 5, from: "township-01")
+        _ = try await push(others, upto: 5, from: "township-02")
         try await publishContest()
         // township-01 is sent neither its own ballots nor township-02's, only the contest.
-        let page = try await county.pull(PullParams(since: 0, limit: 500), for: "township-01")
-        #expect(page.records.map { $0["kind"]?.stringValue } == ["contest"])
+        let page = try await county.pull(since: 0, limit: 500, for: "township-01")
+        #expect(page.records.map(\.kind) == [.contest])
         #expect(page.more == false)
         #expect(page.upto == 11)
         // The county resolves nothing but pages are bounded: township-02 sees the contest in pages of 1.
-        let first = try await county.pull(PullParams(since: 0, limit: 1), for: "township-02")
+        let first = try await county.pull(since: 0, limit: 1, for: "township-02")
         #expect(first.records.count == 1 && first.more)
-        #expect(try await county.pull(PullParams(since: first.upto, limit: 1), for: "township-02").records.isEmpty)
+        #expect(try await county.pull(since: first.upto, limit: 1, for: "township-02").records.isEmpty)
     }
 }
+

@@ -5,14 +5,15 @@ import SunshineStore
 /// A township's local records: what clerks write, committed to the township's own store first,
 /// with or without network and whether or not the agent is running (DESIGN §1, §3.5).
 public struct Township: Sendable {
-    public let store: ReplicaStore
+    public let store: any ReplicaStore
     public var node: String { store.node }
 
-    /// Checkpoint names in the township's store.
+    /// Checkpoint names in the township's store: the last change the county acknowledged, and the
+    /// county's change-log position the township has pulled up to.
     static let acked = "acked"
     static let pulled = "pulled"
 
-    public init(store: ReplicaStore) {
+    public init(store: any ReplicaStore) {
         self.store = store
     }
 
@@ -32,7 +33,7 @@ public struct Township: Sendable {
         }
     }
 
-    /// What has not reached the coordinator yet, by the last checkpoint it acknowledged.
+    /// What has not reached the county yet, by the last checkpoint it acknowledged.
     public func outbox() async throws -> (latestSeq: Int64, unsent: Int64) {
         let node = self.node
         return try await store.read { reader in

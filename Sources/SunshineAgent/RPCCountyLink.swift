@@ -1,0 +1,31 @@
+import SunshineModel
+import SunshineRPC
+import SunshineTownship
+import SunshineWire
+
+/// The township's ``CountyLink`` over its RPC connection: domain batches and pages converted
+/// explicitly to and from the wire's `push` and `pull`.
+struct RPCCountyLink: CountyLink {
+    let connection: RPCConnection
+
+    func push(_ batch: OutboxBatch) async throws -> PushReceipt {
+        let result = try await connection.call(Method.push, params: PushParams(records: batch.records.map(\.json), upto: batch.upto), returning: PushResult.self)
+        return PushReceipt(
+            upto: result.upto, accepted: result.accepted, duplicates: result.duplicates, conflicts: result.conflicts,
+            refused: result.rejected.map { .init(key: $0.key, reason: $0.reason, message: $0.message) }
+        )
+    }
+
+    func pull(since: Int64, limit: Int) async throws -> PulledPage {
+        let result = try await connection.call(Method.pull, params: PullParams(since: since, limit: limit), returning: PullResult.self)
+        var page = PulledPage(records: [], upto: result.upto, more: result.more)
+        for json in result.records {
+            do throws(RecordError) {
+                page.records.append(try Record(json: json))
+            } catch {
+                page.unreadable.append(error.description)
+            }
+        }
+        return page
+    }
+}

@@ -1,0 +1,100 @@
+import Logging
+import SunshineCounty
+import SunshineModel
+import SunshineRPC
+import SunshineStore
+import SunshineWire
+
+/// The one place where the coordinator's wire meets its core: it decodes each method's params,
+/// checks the caller's role, calls ``County``, encodes the result, and maps the county's errors to
+/// the codes of DESIGN §3.2.
+struct CoordinatorResponder: RPCResponder {
+    let county: County
+    let subscribers: Subscribers
+    let logger: Logger
+
+    func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> Int64 {
+        let identity = peer.identity
+        county.presence.connected(identity)
+        guard identity.role == .agent else { return 0 }
+        subscribers.add(identity.node, connection)
+        do {
+            return try await county.checkpoint(of: identity.node)
+        } catch {
+            throw Self.rpcError(error)
+        }
+    }
+
+    func isOrdered(_ method: String) -> Bool { method == CountyOperation.push.rawValue }
+
+    func respond(to method: String, payload: MessagePayload, on connection: RPCConnection) async throws -> any Encodable & Sendable {
+        guard let identity = connection.peer?.identity else { throw RPCError(.unauthenticated, "Say hello first.") }
+        county.presence.heard(from: identity.node)
+        guard let operation = CountyOperation(rawValue: method) else { throw RPCError.methodNotFound(method) }
+        do {
+            try operation.authorize(identity)
+            return try await perform(operation, payload: payload, as: identity)
+        } catch {
+            throw Self.rpcError(error)
+        }
+    }
+
+    private func perform(_ operation: CountyOperation, payload: MessagePayload, as identity: NodeIdentity) async throws -> any Encodable & Sendable {
+        switch operation {
+        case .push:
+            let outcome = try await county.push(PushBatch(try payload.params(as: PushParams.self)), from: identity.node)
+            await subscribers.notify(outcome.audience, upto: outcome.logUpto)
+            return PushResult(outcome)
+        case .pull:
+            let params = try payload.params(as: PullParams.self)
+            return PullResult(try await county.pull(since: params.since, limit: params.limit, for: identity.node))
+        case .status:
+            return StatusResult(try await county.status())
+        case .tally:
+            let params = try payload.params(as: TallyParams.self)
+            return TallyResult(try await county.tally(contest: params.contest, round: params.round))
+        case .conflicts:
+            return ConflictsResult(try await county.conflicts())
+        case .put:
+            let params = try payload.params(as: PutParams.self)
+            guard let kind = RecordKind(rawValue: params.kind) else {
+                throw CountyError.invalid("kind \"\(params.kind)\" is not one of ballot, finding, contest.")
+            }
+            return try await published(county.put(kind: kind, key: params.key, data: params.data, deleted: params.deleted ?? false))
+        case .resolve:
+            let params = try payload.params(as: ResolveParams.self)
+            return try await published(county.resolve(key: params.key, data: params.data))
+        case .closeRound:
+            let params = try payload.params(as: CloseRoundParams.self)
+            let newlyClosed = try await county.closeRound(contest: params.contest, round: params.round)
+            return CloseRoundResult(contest: params.contest, round: params.round, newlyClosed: newlyClosed)
+        }
+    }
+
+    private func published(_ written: Written) async -> VersionResult {
+        await subscribers.notify(written.audience, upto: written.logUpto)
+        return VersionResult(record: written.record.json)
+    }
+
+    func pinged(_ params: PingParams, on connection: RPCConnection) async {
+        guard let node = connection.peer?.identity.node else { return }
+        county.presence.heard(from: node, seq: params.seq, outbox: params.outbox)
+    }
+
+    func connectionClosed(_ connection: RPCConnection) async {
+        guard let node = connection.peer?.identity.node, connection.hello != nil else { return }
+        subscribers.remove(connection)
+        county.presence.disconnected(node)
+    }
+
+    /// The county's errors as the protocol's (DESIGN §3.2): the only place they are mapped.
+    static func rpcError(_ error: any Error) -> RPCError {
+        switch error {
+        case let error as RPCError: return error
+        case CountyError.invalid(let message): return .invalidParams(message)
+        case CountyError.forbidden(let message): return .forbidden(message)
+        case let error as StoreError: return .internal("The coordinator's store failed and the request had no effect (\(error)).")
+        default: return .internal("The request failed inside the coordinator and had no effect; try again.")
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import SunshineCounty
+import SunshineModel
+import SunshineStore
+import SunshineWire
+
+// The explicit conversions between the wire's Codable types and the county's domain types.
+
+extension PushBatch {
+    init(_ params: PushParams) {
+        self.init(entries: params.records.map(Entry.init(json:)), upto: params.upto)
+    }
+}
+
+extension PushResult {
+    init(_ outcome: PushOutcome) {
+        self.init(
+            upto: outcome.upto, accepted: outcome.accepted, duplicates: outcome.duplicates, conflicts: outcome.conflicts,
+            rejected: outcome.rejected.map { Rejection(key: $0.key, reason: $0.error.reason, message: $0.error.message) }
+        )
+    }
+}
+
+extension PullResult {
+    init(_ page: PullPage) {
+        self.init(records: page.records.map(\.json), upto: page.upto, more: page.more)
+    }
+}
+
+extension StatusResult {
+    init(_ status: CountyStatus) {
+        self.init(
+            townships: status.townships.map { row in
+                Township(
+                    node: row.node, online: row.online, lastSeen: row.lastSeen?.formatted(.iso8601), checkpoint: row.checkpoint,
+                    reportedSeq: row.reportedSeq, outbox: row.outbox, ballots: row.ballots, findings: row.findings, conflicts: row.conflicts
+                )
+            },
+            totals: Totals(
+                townships: status.totals.townships, online: status.totals.online, ballots: status.totals.ballots,
+                findings: status.totals.findings, contests: status.totals.contests, openConflicts: status.totals.openConflicts,
+                quarantined: status.totals.quarantined, seq: status.totals.seq
+            )
+        )
+    }
+}
+
+extension ConflictsResult {
+    init(_ conflicts: [OpenConflict]) {
+        self.init(conflicts: conflicts.map {
+            Conflict(key: $0.key, kind: $0.kind.rawValue, township: $0.township, reason: $0.reason.rawValue, current: $0.current.json, siblings: $0.siblings.map(\.json))
+        })
+    }
+}

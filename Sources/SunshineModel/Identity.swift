@@ -1,0 +1,46 @@
+/// What a node is allowed to be in a Sunshine cluster; a certificate carries it as its OU.
+public enum NodeRole: String, Sendable, Hashable, CaseIterable, Codable {
+    /// The county's server.
+    case coordinator
+    /// A township office's agent.
+    case agent
+    /// A county operator's client (dashboard, status, tally, …).
+    case `operator`
+}
+
+/// Who a node is: its id (a certificate's CN) and its role (the OU), checked by the rules every
+/// node applies alike (DESIGN §3.7), so that an identity that exists is one the cluster accepts.
+public struct NodeIdentity: Sendable, Hashable, CustomStringConvertible {
+    public let node: String
+    public let role: NodeRole
+
+    /// - Throws: ``IdentityError`` when `node` is not a node id, or is a name reserved for the county.
+    public init(node: String, role: NodeRole) throws(IdentityError) {
+        guard NodeName.isValid(node) else { throw .invalidNodeName(node) }
+        // `county` is the scope of county-wide records and `coordinator` the node the county writes
+        // as: an agent or operator with either name could pass for the county.
+        if node == RecordRules.countyScope || (node == Authorization.countyNode && role != .coordinator) {
+            throw .reservedName(node, role: role)
+        }
+        self.node = node
+        self.role = role
+    }
+
+    public var description: String { "\(node) (\(role.rawValue))" }
+}
+
+/// Why a name and role do not make an identity, in a sentence an administrator can act on.
+public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidNodeName(String)
+    case reservedName(String, role: NodeRole)
+
+    public var description: String {
+        switch self {
+        case .invalidNodeName(let name):
+            return "\"\(name)\" is not a valid node id: use 1–64 lower-case letters, digits and '-', starting with a letter."
+        case .reservedName(let name, let role):
+            return "\"\(name)\" is reserved for the county and cannot name a\(role == .agent ? "n" : "") \(role.rawValue); "
+                + "choose another node id."
+        }
+    }
+}

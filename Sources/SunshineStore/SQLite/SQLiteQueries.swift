@@ -1,0 +1,225 @@
+import Foundation
+import GRDB
+import SunshineModel
+
+/// The SQL behind ``StoreSnapshot``, shared by read snapshots and write transactions.
+protocol SQLiteQueries: StoreSnapshot {
+    var db: Database { get }
+}
+
+struct SQLiteSnapshot: SQLiteQueries {
+    let db: Database
+}
+
+/// Records are stored as their canonical JSON text and read back through one decoder.
+enum RecordText {
+    private static let decoder = JSONDecoder()
+
+    static func decode(_ text: String) throws -> SunshineModel.Record {
+        let json = try decoder.decode(JSONValue.self, from: Data(text.utf8))
+        do {
+            return try Record(json: json)
+        } catch {
+            throw StoreError("A stored record cannot be read back (\(error)); the database may be damaged.")
+        }
+    }
+
+    static func seqs(_ text: String) -> [Int64] {
+        text.split(separator: ",").compactMap { Int64($0) }
+    }
+}
+
+extension SQLiteQueries {
+    func storedVersion(_ row: Row) throws -> StoredVersion {
+        StoredVersion(seq: row["seq"], record: try RecordText.decode(row["record"]), flag: (row["flag"] as String?).flatMap(VersionFlag.init))
+    }
+
+    func history(of key: String) throws -> [StoredVersion] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, record, flag FROM version WHERE key = ? ORDER BY seq"), arguments: [key])
+            .map(storedVersion)
+    }
+
+    /// The key's state from its `current` and `conflict` rows.
+    func keyState(of key: String) throws -> KeyState? {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT current.siblings, current.value, current.quarantined, conflict.reason, conflict.opened_seq
+                FROM current LEFT JOIN conflict ON conflict.key = current.key WHERE current.key = ?
+                """),
+            arguments: [key]
+        ) else { return nil }
+        return try keyState(row)
+    }
+
+    private func keyState(_ row: Row) throws -> KeyState {
+        let siblings = try RecordText.seqs(row["siblings"]).map { seq in
+            guard let version = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, record, flag FROM version WHERE seq = ?"), arguments: [seq]) else {
+                throw StoreError("A current version (change \(seq)) is missing from history; the database may be damaged.")
+            }
+            return try storedVersion(version)
+        }
+        return KeyState(
+            siblings: siblings, value: try RecordText.decode(row["value"]), quarantined: row["quarantined"],
+            conflict: (row["reason"] as String?).flatMap(ConflictReason.init), conflictOpenedAt: row["opened_seq"]
+        )
+    }
+
+    func current(of key: String) throws -> CurrentRecord? {
+        try keyState(of: key).map(CurrentRecord.init)
+    }
+
+    func currentRecords(kind: RecordKind) throws -> [CurrentRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT current.siblings, current.value, current.quarantined, conflict.reason, conflict.opened_seq
+            FROM current LEFT JOIN conflict ON conflict.key = current.key WHERE current.kind = ? ORDER BY current.key
+            """, arguments: [kind.rawValue])
+            .map { CurrentRecord(try keyState($0)) }
+    }
+
+    func currentValues(kind: RecordKind) throws -> [CurrentValue] {
+        try Row.fetchAll(db, sql: "SELECT value, quarantined FROM current WHERE kind = ? ORDER BY key", arguments: [kind.rawValue]).map { row in
+            CurrentValue(value: try RecordText.decode(row["value"]), quarantined: row["quarantined"])
+        }
+    }
+
+    func latestSeq() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(seq) FROM version") ?? 0
+    }
+
+    func changes(after seq: Int64, for reader: Routing.Reader?, limit: Int) throws -> [StoredVersion] {
+        let rows: [Row]
+        if let reader {
+            // The routing rule (SunshineModel.Routing) as SQL: its scope, or a county-wide kind,
+            // and not what the township wrote itself.
+            let countyWide = Routing.countyWideKinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
+            rows = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT seq, record, flag FROM version
+                WHERE seq > ? AND (township = ? OR kind IN (\(countyWide))) AND origin <> ?
+                ORDER BY seq LIMIT ?
+                """), arguments: [seq, reader.township, reader.township, limit])
+        } else {
+            rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, record, flag FROM version WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [seq, limit])
+        }
+        return try rows.map(storedVersion)
+    }
+
+    func outbox(of origin: String, after seq: Int64, limit: Int) throws -> [StoredVersion] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT seq, record, flag FROM version WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?"),
+            arguments: [origin, seq, limit]
+        ).map(storedVersion)
+    }
+
+    func outboxCount(of origin: String, after seq: Int64) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM version WHERE origin = ? AND seq > ?"), arguments: [origin, seq]) ?? 0
+    }
+
+    func checkpoint(_ name: String) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM checkpoint WHERE name = ?"), arguments: [name]) ?? 0
+    }
+
+    func checkpoints(prefix: String) throws -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, seq FROM checkpoint WHERE substr(name, 1, length(?)) = ?", arguments: [prefix, prefix]) {
+            let name: String = row["name"]
+            result[String(name.dropFirst(prefix.count))] = row["seq"]
+        }
+        return result
+    }
+
+    func counts() throws -> [String: [RecordKind: Int]] {
+        var result: [String: [RecordKind: Int]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT township, kind, count(*) AS n FROM current WHERE deleted = 0 GROUP BY township, kind") {
+            guard let kind = RecordKind(rawValue: row["kind"]) else { continue }
+            result[row["township"], default: [:]][kind] = row["n"]
+        }
+        return result
+    }
+
+    func openConflicts() throws -> [OpenConflict] {
+        try Row.fetchAll(db, sql: "SELECT key FROM conflict ORDER BY opened_seq").compactMap { row in
+            guard let state = try keyState(of: row["key"]), let reason = state.conflict else { return nil }
+            return OpenConflict(
+                key: state.value.key, kind: state.value.kind, township: state.value.township, reason: reason,
+                siblings: state.siblings.map(\.record), current: state.value
+            )
+        }
+    }
+
+    func quarantinedCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM current WHERE quarantined = 1") ?? 0
+    }
+
+    func openConflictCounts() throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT township, count(*) AS n FROM conflict GROUP BY township") {
+            result[row["township"]] = row["n"]
+        }
+        return result
+    }
+
+    func isRoundClosed(contest: String, round: String) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM closed_round WHERE contest = ? AND round = ?"), arguments: [contest, round]) ?? false
+    }
+
+    func closedRounds() throws -> [ClosedRound] {
+        try Row.fetchAll(db, sql: "SELECT contest, round FROM closed_round ORDER BY contest, round").map {
+            ClosedRound(contest: $0["contest"], round: $0["round"])
+        }
+    }
+}
+
+/// One write transaction on the SQLite file.
+struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
+    let db: Database
+    let node: String
+
+    func apply(_ record: SunshineModel.Record, flag: VersionFlag?) throws -> ApplyDecision {
+        try applyVersion(record, flag: flag)
+    }
+
+    func canonicals(of key: String, clock: VersionVector) throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: "SELECT record FROM version WHERE key = ? AND clock = ?"), arguments: [key, clock.description])
+    }
+
+    func append(_ record: SunshineModel.Record, canonical: String, flag: VersionFlag?) throws -> Int64 {
+        try db.cachedStatement(sql: "INSERT INTO version (key, kind, township, origin, clock, record, flag) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [record.key, record.kind.rawValue, record.township, record.origin, record.clock.description, canonical, flag?.rawValue])
+        return db.lastInsertedRowID
+    }
+
+    func save(_ state: KeyState, for key: String) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO current (key, kind, township, siblings, value, deleted, quarantined, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET siblings = excluded.siblings, value = excluded.value, deleted = excluded.deleted,
+                quarantined = excluded.quarantined, seq = excluded.seq
+            """).execute(arguments: [
+                key, state.value.kind.rawValue, state.value.township, state.siblings.map { String($0.seq) }.joined(separator: ","),
+                state.value.canonical, state.value.deleted, state.quarantined, state.siblings.map(\.seq).max() ?? 0,
+            ])
+        if let reason = state.conflict {
+            try db.cachedStatement(sql: """
+                INSERT INTO conflict (key, kind, township, reason, opened_seq) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET reason = excluded.reason
+                """).execute(arguments: [key, state.value.kind.rawValue, state.value.township, reason.rawValue, state.conflictOpenedAt ?? 0])
+        } else {
+            try db.cachedStatement(sql: "DELETE FROM conflict WHERE key = ?").execute(arguments: [key])
+        }
+    }
+
+    func advanceCheckpoint(_ name: String, to seq: Int64) throws {
+        try db.cachedStatement(sql: "INSERT INTO checkpoint (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq)")
+            .execute(arguments: [name, seq])
+    }
+
+    func setCheckpoint(_ name: String, to seq: Int64) throws {
+        try db.cachedStatement(sql: "INSERT INTO checkpoint (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq")
+            .execute(arguments: [name, seq])
+    }
+
+    func closeRound(contest: String, round: String) throws -> Bool {
+        guard try !isRoundClosed(contest: contest, round: round) else { return false }
+        try db.execute(sql: "INSERT INTO closed_round (contest, round, closed_seq) VALUES (?, ?, ?)", arguments: [contest, round, try latestSeq()])
+        return true
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import SunshineModel
+
+/// The durable store: one SQLite file per node, in WAL mode with `synchronous = FULL`, one
+/// `DatabasePool` for the life of the process (DESIGN §3.8). Several processes may open the same
+/// file — a clerk's command while the agent runs — and SQLite serialises their writes.
+public final class SQLiteStore: ReplicaStore {
+    public let path: String
+    public let node: String
+    private let pool: DatabasePool
+
+    public init(path: String, node: String) throws {
+        self.path = path
+        self.node = node
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "sunshine.\(node)"
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB's WAL set-up sets synchronous = NORMAL after prepareDatabase; FULL must be set
+            // on the writer afterwards, outside a transaction (DESIGN §3.8).
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try Schema.migrator.migrate(pool)
+            // Touch a data page, so a damaged file is refused now rather than at the first write.
+            _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM version LIMIT 1") }
+        } catch {
+            throw StoreError.unreadable(path, error)
+        }
+    }
+
+    /// The writer's `PRAGMA synchronous` (2 = FULL).
+    public func synchronousMode() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// The journal mode of the file (`wal`).
+    public func journalMode() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any StoreSnapshot) throws -> T) async throws -> T {
+        try await explained { try await pool.read { db in try body(SQLiteSnapshot(db: db)) } }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        let node = self.node
+        return try await explained { try await pool.write { db in try body(SQLiteTransaction(db: db, node: node)) } }
+    }
+
+    public func backup(to path: String) async throws {
+        try await explained {
+            let target = try DatabaseQueue(path: path)
+            try pool.backup(to: target)
+        }
+    }
+
+    /// SQLite's errors leave the store as ``StoreError`` sentences; GRDB stays an implementation detail.
+    private func explained<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                throw StoreError(
+                    "The database \(path) is busy: another program held it locked for more than 10 s; nothing was written, try again.",
+                    reason: .busy
+                )
+            case .SQLITE_FULL:
+                throw StoreError("The disk holding \(path) is full; nothing was written. Free some space and try again.", reason: .full)
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+                throw StoreError.unreadable(path, error)
+            default:
+                throw StoreError("The database \(path) failed: \(error.message ?? "\(error.resultCode)"); nothing was written.")
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import SunshineModel
+
+/// A ballot paper for tests, with the defaults most tests want.
+public func paper(_ serial: Int, contest: String = "committee-2026", round: String = "vote-1", station: String = "s01", choices: [String] = ["cand-01"], valid: Bool = true) -> Ballot {
+    Ballot(contest: contest, round: round, station: station, serial: Int64(serial), choices: choices, valid: valid)
+}
+
+public let sampleContest = Contest(
+    title: "Township party committee", township: "county", seats: 2, rounds: ["vote-1", "vote-2"],
+    candidates: [.init(id: "cand-01", name: "Li Wei"), .init(id: "cand-02", name: "Wang Fang"), .init(id: "cand-03", name: "Zhang Min")]
+)
