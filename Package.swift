@@ -148,6 +148,10 @@ let package = Package(
             dependencies: ["SunshineAgent", "SunshineTownship", "SunshineRPC", "SunshinePKI", "SunshineStore", "SunshineModel", "SunshineTestSupport"]
         ),
         .testTarget(
+            name: "SunshineCLITests",
+            dependencies: ["sunshine"]
+        ),
+        .testTarget(
             name: "SunshineCountyTests",
             dependencies: ["SunshineCounty", "SunshineStore", "SunshineModel", "SunshineTestSupport"]
         ),

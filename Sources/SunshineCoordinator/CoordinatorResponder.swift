@@ -25,12 +25,19 @@ struct CoordinatorResponder: RPCResponder {
         }
     }
 
-    func isOrdered(_ method: String) -> Bool { method == CountyOperation.push.rawValue }
+    /// The protocol's method names for the county's operations (DESIGN §3.3).
+    static let operations: [String: CountyOperation] = [
+        Method.push: .push, Method.pull: .pull, Method.status: .status, Method.tally: .tally, Method.conflicts: .conflicts,
+        Method.put: .put, Method.resolve: .resolve, Method.closeRound: .closeRound,
+    ]
+
+    /// A window of pipelined pushes must commit in the order it was sent.
+    func isOrdered(_ method: String) -> Bool { method == Method.push }
 
     func respond(to method: String, payload: MessagePayload, on connection: RPCConnection) async throws -> any Encodable & Sendable {
         guard let identity = connection.peer?.identity else { throw RPCError(.unauthenticated, "Say hello first.") }
         county.presence.heard(from: identity.node)
-        guard let operation = CountyOperation(rawValue: method) else { throw RPCError.methodNotFound(method) }
+        guard let operation = Self.operations[method] else { throw RPCError.methodNotFound(method) }
         do {
             try operation.authorize(identity)
             return try await perform(operation, payload: payload, as: identity)

@@ -1,0 +1,47 @@
+import Testing
+
+@testable import sunshine
+
+/// Every command resolves its settings the same way: flag, then environment, then default.
+@Suite struct SettingsTests {
+    @Test func aFlagWinsOverTheEnvironmentWhichWinsOverTheDefault() throws {
+        let environment = ["SUNSHINE_LISTEN": "0.0.0.0:9000", "SUNSHINE_HEARTBEAT_MS": "750"]
+        let flagged = Settings(flags: [.listen: "127.0.0.1:7000"], environment: environment)
+        #expect(try flagged.endpoint(.listen, default: "127.0.0.1:7420").description == "127.0.0.1:7000")
+        let unflagged = Settings(flags: [.listen: nil], environment: environment)
+        #expect(try unflagged.endpoint(.listen, default: "127.0.0.1:7420").description == "0.0.0.0:9000")
+        #expect(try unflagged.value(.heartbeatMs, default: 5_000, expected: "ms") { Int($0) } == 750)
+        let bare = Settings(flags: [:], environment: [:])
+        #expect(try bare.endpoint(.listen, default: "127.0.0.1:7420").description == "127.0.0.1:7420")
+        #expect(try bare.string(.data) == nil)
+    }
+
+    @Test func anEmptyVariableCountsAsUnset() throws {
+        let settings = Settings(flags: [:], environment: ["SUNSHINE_DATA": ""])
+        #expect(try settings.string(.data, default: "sunshine-data") == "sunshine-data")
+    }
+
+    @Test func aBadValueIsNamedByWhereItCameFrom() throws {
+        let fromFlag = Settings(flags: [.listen: "nowhere"], environment: [:])
+        #expect(throws: CommandFailure.self) { try fromFlag.endpoint(.listen, default: "127.0.0.1:7420") }
+        do {
+            _ = try Settings(flags: [:], environment: ["SUNSHINE_HEARTBEAT_MS": "soon"])
+                .value(.heartbeatMs, default: 5_000, expected: "a number of milliseconds from 100 to 600000") { Int($0) }
+            Issue.record("a bad heartbeat was accepted")
+        } catch let failure as CommandFailure {
+            #expect(failure.description == "SUNSHINE_HEARTBEAT_MS \"soon\" is not a number of milliseconds from 100 to 600000.")
+        }
+        do {
+            _ = try fromFlag.endpoint(.listen, default: "127.0.0.1:7420")
+        } catch let failure as CommandFailure {
+            #expect(failure.description == "--listen \"nowhere\" is not HOST:PORT (for example 127.0.0.1:7420).")
+        }
+    }
+
+    @Test func theOperatorsNameHasItsOwnVariableButTheNodeFlag() throws {
+        let settings = Settings(flags: [.operatorNode: nil], environment: ["SUNSHINE_OPERATOR": "operator-alice", "SUNSHINE_NODE": "township-01"])
+        #expect(try settings.nodeName(.operatorNode, default: "operator", missing: "") == "operator-alice")
+        let flagged = Settings(flags: [.operatorNode: "Not A Node"], environment: [:])
+        #expect(throws: CommandFailure.self) { try flagged.nodeName(.operatorNode, default: "operator", missing: "") }
+    }
+}
