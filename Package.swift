@@ -3,6 +3,7 @@ import PackageDescription
 
 // Modules depend one way, lightest first (see README "Layout"):
 //   SunshineModel (pure domain) ← SunshinePKI, SunshineWire (no sockets), SunshineStore (SQLite)
+//   SunshineConsole (terminal layout and raw mode, a leaf of its own) ← sunshine
 //   SunshinePKI + SunshineWire ← SunshineRPC (TLS, sockets, async connections)
 //   SunshineRPC + SunshineStore ← SunshineAgent, SunshineCoordinator ← sunshine (CLI)
 let package = Package(
@@ -14,6 +15,7 @@ let package = Package(
         .library(name: "SunshineRPC", targets: ["SunshineRPC"]),
         .library(name: "SunshinePKI", targets: ["SunshinePKI"]),
         .library(name: "SunshineModel", targets: ["SunshineModel"]),
+        .library(name: "SunshineConsole", targets: ["SunshineConsole"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -28,6 +30,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "SunshineModel"),
+        .target(name: "SunshineConsole"),
         .target(
             name: "SunshinePKI",
             dependencies: [
@@ -143,6 +146,10 @@ let package = Package(
         .testTarget(
             name: "SunshineModelTests",
             dependencies: ["SunshineModel", "SunshineTestSupport"]
+        ),
+        .testTarget(
+            name: "SunshineConsoleTests",
+            dependencies: ["SunshineConsole"]
         ),
         .testTarget(
             name: "SunshinePKITests",
