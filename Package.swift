@@ -5,6 +5,7 @@ import PackageDescription
 //   SunshineModel (pure domain) ← SunshineStore (the store protocol; SQLite via GRDB, in memory)
 //   SunshineStore ← SunshineCounty (the coordinator's core), SunshineTownship (the agent's core) — no sockets
 //   SunshineModel ← SunshinePKI (certificates), SunshineWire (frames, JSON-RPC; no sockets)
+//   SunshineConsole (terminal layout and raw mode, a leaf of its own) ← sunshine
 //   SunshinePKI + SunshineWire ← SunshineRPC (TLS, sockets, async connections)
 //   SunshineCounty + SunshineRPC ← SunshineCoordinator;  SunshineTownship + SunshineRPC ← SunshineAgent
 //   everything ← sunshine (the CLI)
@@ -17,6 +18,7 @@ let package = Package(
         .library(name: "SunshineRPC", targets: ["SunshineRPC"]),
         .library(name: "SunshinePKI", targets: ["SunshinePKI"]),
         .library(name: "SunshineModel", targets: ["SunshineModel"]),
+        .library(name: "SunshineConsole", targets: ["SunshineConsole"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -32,6 +34,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "SunshineModel"),
+        .target(name: "SunshineConsole"),
         .target(
             name: "SunshinePKI",
             dependencies: [
@@ -175,6 +178,10 @@ let package = Package(
         .testTarget(
             name: "SunshineModelTests",
             dependencies: ["SunshineModel", "SunshineTestSupport"]
+        ),
+        .testTarget(
+            name: "SunshineConsoleTests",
+            dependencies: ["SunshineConsole"]
         ),
         .testTarget(
             name: "SunshinePKITests",
