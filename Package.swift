@@ -72,6 +72,7 @@ let package = Package(
             dependencies: [
                 "SunshineModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(

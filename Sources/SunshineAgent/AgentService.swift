@@ -59,6 +59,9 @@ public final class AgentService: Service, Sendable {
     }
 
     public func run() async throws {
+        // A new actor for this run: a store restored from a backup, or a rolled-back VM, never
+        // writes under counters its earlier self used (DESIGN §3.6).
+        try await township.store.write { try $0.beginIncarnation() }
         var backoff = configuration.backoff
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let ended = await session()
@@ -83,7 +86,16 @@ public final class AgentService: Service, Sendable {
     private func session() async -> (established: Bool, error: (any Error)?) {
         let configuration = self.configuration
         let township = self.township
-        let hello = HelloParams(node: configuration.node, role: .agent, software: configuration.software, maxFrame: configuration.client.rpc.maxFrame)
+        let hello: HelloParams
+        do {
+            let (identity, pulled) = try await township.store.read { (try $0.identity(), try $0.pullPosition()) }
+            hello = HelloParams(
+                node: configuration.node, role: .agent, software: configuration.software, maxFrame: configuration.client.rpc.maxFrame,
+                store: identity.storeID, pulled: PulledPosition(upto: pulled.upto, head: pulled.head)
+            )
+        } catch {
+            return (false, error)
+        }
         var options = configuration.client
         options.pingReport = {
             guard let outbox = try? await township.outbox() else { return PingParams() }
@@ -124,9 +136,13 @@ public final class AgentService: Service, Sendable {
         )
         let (outbox, wakeOutbox) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         defer { wakeOutbox.finish() }
+        let start = SessionStart(
+            checkpoint: hello.checkpoint, checkpointHead: hello.checkpointHead, pullFrom: hello.pullFrom,
+            batchBytes: connection.peerMaxFrame - RPCCountyLink.batchOverhead
+        )
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await sync.run(checkpoint: hello.checkpoint, outbox: outbox, pull: pull.signals) }
+                group.addTask { try await sync.run(start, outbox: outbox, pull: pull.signals) }
                 group.addTask { try await Self.tick(wakeOutbox, every: configuration.outboxPoll) }
                 group.addTask {
                     pull.wake.yield()

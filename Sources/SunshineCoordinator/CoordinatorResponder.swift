@@ -13,22 +13,31 @@ struct CoordinatorResponder: RPCResponder {
     let subscribers: Subscribers
     let logger: Logger
 
-    func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> Int64 {
+    func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> HelloAcceptance {
         let identity = peer.identity
         county.presence.connected(identity)
-        guard identity.role == .agent else { return 0 }
-        subscribers.add(identity.node, connection)
+        guard identity.role == .agent else { return HelloAcceptance() }
+        let agent = Self.session(of: identity, hello)
         do {
-            return try await county.checkpoint(of: identity.node)
+            let welcome = try await county.hello(agent, pulled: hello.pulled.map { PullPosition(upto: $0.upto, head: $0.head) })
+            subscribers.add(agent.reader, connection)
+            return HelloAcceptance(
+                checkpoint: welcome.checkpoint, store: agent.store, pullFrom: welcome.pullFrom, checkpointHead: welcome.checkpointHead
+            )
         } catch {
             throw Self.rpcError(error)
         }
     }
 
+    /// The agent store a connection speaks for; an agent that names no store is one store ("").
+    static func session(of identity: NodeIdentity, _ hello: HelloParams?) -> AgentSession {
+        AgentSession(node: identity.node, store: hello?.store ?? "")
+    }
+
     /// The protocol's method names for the county's operations (DESIGN §3.3).
     static let operations: [String: CountyOperation] = [
         Method.push: .push, Method.pull: .pull, Method.status: .status, Method.tally: .tally, Method.conflicts: .conflicts,
-        Method.put: .put, Method.resolve: .resolve, Method.closeRound: .closeRound,
+        Method.put: .put, Method.resolve: .resolve, Method.closeRound: .closeRound, Method.rejected: .rejected,
     ]
 
     /// A window of pipelined pushes must commit in the order it was sent.
@@ -40,21 +49,25 @@ struct CoordinatorResponder: RPCResponder {
         guard let operation = Self.operations[method] else { throw RPCError.methodNotFound(method) }
         do {
             try operation.authorize(identity)
-            return try await perform(operation, payload: payload, as: identity)
+            return try await perform(operation, payload: payload, as: identity, on: connection)
         } catch {
             throw Self.rpcError(error)
         }
     }
 
-    private func perform(_ operation: CountyOperation, payload: MessagePayload, as identity: NodeIdentity) async throws -> any Encodable & Sendable {
+    private func perform(
+        _ operation: CountyOperation, payload: MessagePayload, as identity: NodeIdentity, on connection: RPCConnection
+    ) async throws -> any Encodable & Sendable {
         switch operation {
         case .push:
-            let outcome = try await county.push(PushBatch(try payload.params(as: PushParams.self)), from: identity.node)
-            await subscribers.notify(outcome.audience, upto: outcome.logUpto)
+            let outcome = try await county.push(PushBatch(try payload.params(as: PushParams.self)), from: Self.session(of: identity, connection.hello))
+            subscribers.notify(outcome.audience, upto: outcome.logUpto)
             return PushResult(outcome)
         case .pull:
             let params = try payload.params(as: PullParams.self)
-            return PullResult(try await county.pull(since: params.since, limit: params.limit, for: identity.node))
+            // The page's records are bounded by the agent's maxFrame, with room for the envelope.
+            let maxBytes = connection.peerMaxFrame - Self.pageOverhead
+            return PullResult(try await county.pull(since: params.since, limit: params.limit, maxBytes: maxBytes, for: Self.session(of: identity, connection.hello).reader))
         case .status:
             return StatusResult(try await county.status())
         case .tally:
@@ -67,19 +80,26 @@ struct CoordinatorResponder: RPCResponder {
             guard let kind = RecordKind(rawValue: params.kind) else {
                 throw CountyError.invalid("kind \"\(params.kind)\" is not one of ballot, finding, contest.")
             }
-            return try await published(county.put(kind: kind, key: params.key, data: params.data, deleted: params.deleted ?? false))
+            return published(try await county.put(kind: kind, key: params.key, data: params.data, deleted: params.deleted ?? false))
         case .resolve:
             let params = try payload.params(as: ResolveParams.self)
-            return try await published(county.resolve(key: params.key, data: params.data))
+            return published(try await county.resolve(key: params.key, data: params.data))
         case .closeRound:
             let params = try payload.params(as: CloseRoundParams.self)
             let newlyClosed = try await county.closeRound(contest: params.contest, round: params.round)
             return CloseRoundResult(contest: params.contest, round: params.round, newlyClosed: newlyClosed)
+        case .rejected:
+            let params = try payload.params(as: RejectedParams.self)
+            return RejectedResult(try await county.rejected(township: params.township, limit: params.limit))
         }
     }
 
-    private func published(_ written: Written) async -> VersionResult {
-        await subscribers.notify(written.audience, upto: written.logUpto)
+    /// Bytes of a `pull` frame left for its envelope: the JSON-RPC members, `upto`, `head`, `more`,
+    /// and the difference between a record's canonical form and its wire encoding.
+    static let pageOverhead = 16 * 1_024
+
+    private func published(_ written: Written) -> VersionResult {
+        subscribers.notify(written.audience, upto: written.logUpto)
         return VersionResult(record: written.record.json)
     }
 
@@ -100,6 +120,9 @@ struct CoordinatorResponder: RPCResponder {
         case let error as RPCError: return error
         case CountyError.invalid(let message): return .invalidParams(message)
         case CountyError.forbidden(let message): return .forbidden(message)
+        case let error as CountyError:
+            if case .outOfOrder(let checkpoint) = error { return .outOfOrder(error.message, checkpoint: checkpoint) }
+            return .internal(error.message)
         case let error as StoreError: return .internal("The coordinator's store failed and the request had no effect (\(error)).")
         default: return .internal("The request failed inside the coordinator and had no effect; try again.")
         }

@@ -8,7 +8,7 @@ import SunshineWire
 
 extension PushBatch {
     init(_ params: PushParams) {
-        self.init(entries: params.records.map(Entry.init(json:)), upto: params.upto)
+        self.init(entries: params.records.map(Entry.init(json:)), after: params.after, upto: params.upto, head: params.head)
     }
 }
 
@@ -23,7 +23,7 @@ extension PushResult {
 
 extension PullResult {
     init(_ page: PullPage) {
-        self.init(records: page.records.map(\.json), upto: page.upto, more: page.more)
+        self.init(records: page.records.map(\.json), upto: page.upto, head: page.head, more: page.more)
     }
 }
 
@@ -32,14 +32,15 @@ extension StatusResult {
         self.init(
             townships: status.townships.map { row in
                 Township(
-                    node: row.node, online: row.online, lastSeen: row.lastSeen?.formatted(.iso8601), checkpoint: row.checkpoint,
-                    reportedSeq: row.reportedSeq, outbox: row.outbox, ballots: row.ballots, findings: row.findings, conflicts: row.conflicts
+                    node: row.node, online: row.online, lastSeen: row.lastSeen?.formatted(.iso8601), store: row.store, checkpoint: row.checkpoint,
+                    reportedSeq: row.reportedSeq, outbox: row.outbox, ballots: row.ballots, findings: row.findings, conflicts: row.conflicts,
+                    rejected: row.rejected
                 )
             },
             totals: Totals(
                 townships: status.totals.townships, online: status.totals.online, ballots: status.totals.ballots,
                 findings: status.totals.findings, contests: status.totals.contests, openConflicts: status.totals.openConflicts,
-                quarantined: status.totals.quarantined, seq: status.totals.seq
+                quarantined: status.totals.quarantined, rejected: status.totals.rejected, seq: status.totals.seq
             )
         )
     }
@@ -49,6 +50,17 @@ extension ConflictsResult {
     init(_ conflicts: [OpenConflict]) {
         self.init(conflicts: conflicts.map {
             Conflict(key: $0.key, kind: $0.kind.rawValue, township: $0.township, reason: $0.reason.rawValue, current: $0.current.json, siblings: $0.siblings.map(\.json))
+        })
+    }
+}
+
+extension RejectedResult {
+    init(_ refusals: [Refusal]) {
+        self.init(rejected: refusals.map { refusal in
+            Entry(
+                key: refusal.key, township: refusal.township, sender: refusal.node, store: refusal.store, reason: refusal.reason,
+                message: refusal.message, at: refusal.at, version: (try? JSONParser.parse(refusal.version)) ?? .string(refusal.version)
+            )
         })
     }
 }

@@ -2,56 +2,90 @@ import Foundation
 import SunshineModel
 import SunshineStore
 
-/// The county's replication core over its store (DESIGN §3.3–3.7): what `push`, `pull` and the
-/// operator methods do, in domain terms and without sockets. It takes decoded, validated records
-/// and typed identities and answers with domain outcomes; the coordinator's RPC responder alone
-/// turns those into frames.
+/// The county's replication core over its store (DESIGN §3.3–3.7): what `hello`, `push`, `pull` and
+/// the operator methods do, in domain terms and without sockets. It takes decoded, validated
+/// records and typed identities and answers with domain outcomes; the coordinator's RPC responder
+/// alone turns those into frames.
 public struct County: Sendable {
     public let store: any ReplicaStore
     public let presence: Presence
+    private let clock: @Sendable () -> Date
 
-    public init(store: any ReplicaStore, presence: Presence = Presence()) {
+    public init(store: any ReplicaStore, presence: Presence = Presence(), clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.presence = presence
+        self.clock = clock
     }
-
-    /// Agents' durable positions are checkpoints named `agent:NODE`.
-    static let checkpointPrefix = "agent:"
-    static func checkpointName(_ node: String) -> String { checkpointPrefix + node }
 
     // MARK: Agents
 
-    /// The highest change-log sequence number of `node` held durably.
-    public func checkpoint(of node: String) async throws -> Int64 {
-        try await store.read { try $0.checkpoint(Self.checkpointName(node)) }
+    /// An agent store says hello: what the county holds of it, and — when the agent's pull position
+    /// is not in the county's log as the agent saw it (the county was restored from a backup, or a
+    /// VM snapshot rolled back) — where it must pull from again (DESIGN §3.3, §3.5).
+    public func hello(_ agent: AgentSession, pulled: PullPosition?) async throws -> Welcome {
+        let now = Int64(clock().timeIntervalSince1970 * 1000)
+        return try await store.write { tx in
+            var held = try tx.agentStore(node: agent.node, store: agent.store)
+                ?? AgentStore(node: agent.node, store: agent.store, checkpoint: 0, checkpointHead: nil, lastHello: now)
+            held.lastHello = now
+            try tx.saveAgentStore(held)
+            var pullFrom: Int64?
+            if let pulled, pulled.upto > 0, try tx.head(at: pulled.upto) != pulled.head {
+                // The log the agent pulled is not this one: 0 is the one position both surely share.
+                pullFrom = 0
+            }
+            return Welcome(checkpoint: held.checkpoint, checkpointHead: held.checkpointHead, pullFrom: pullFrom)
+        }
     }
 
-    /// Applies a batch from `agent` and its checkpoint in one transaction; answers after commit.
-    public func push(_ batch: PushBatch, from agent: String) async throws -> PushOutcome {
+    /// The highest change-log sequence number of an agent store the county holds durably, with
+    /// every change before it.
+    public func checkpoint(of agent: AgentSession) async throws -> Int64 {
+        try await store.read { try $0.agentStore(node: agent.node, store: agent.store)?.checkpoint ?? 0 }
+    }
+
+    /// Applies a batch from an agent store and its checkpoint in one transaction; answers after
+    /// commit. A batch that does not continue from the durable checkpoint is refused whole, so the
+    /// checkpoint only ever advances over contiguous, committed batches (DESIGN §3.3). Refused
+    /// versions are answered as rejected and held aside, never discarded (§3.5).
+    public func push(_ batch: PushBatch, from agent: AgentSession) async throws -> PushOutcome {
         guard batch.entries.count <= PushBatch.maxRecords else {
             throw CountyError.invalid("A push carries at most \(PushBatch.maxRecords) records; send smaller batches.")
         }
-        guard batch.upto >= 0 else { throw CountyError.invalid("upto must be a change-log sequence number (0 or more).") }
+        guard batch.after >= 0, batch.upto >= batch.after else {
+            throw CountyError.invalid("after and upto must be change-log sequence numbers with after ≤ upto.")
+        }
+        let at = clock().formatted(.iso8601)
         return try await store.write { tx in
+            var held = try tx.agentStore(node: agent.node, store: agent.store)
+                ?? AgentStore(node: agent.node, store: agent.store, checkpoint: 0, checkpointHead: nil, lastHello: 0)
+            guard batch.after == held.checkpoint else { throw CountyError.outOfOrder(checkpoint: held.checkpoint) }
             var outcome = PushOutcome(upto: batch.upto)
+            func refuse(_ key: String, _ township: String, _ error: RecordError, _ version: String) throws {
+                outcome.rejected.append(.init(key: key, error: error))
+                try tx.holdAside(Refusal(
+                    node: agent.node, store: agent.store, key: key, township: township, reason: error.reason, message: error.message, at: at,
+                    version: version
+                ))
+            }
             for entry in batch.entries {
                 let record: Record
                 switch entry {
-                case .unreadable(let key, let error):
-                    outcome.rejected.append(.init(key: key, error: error))
+                case .unreadable(let key, let error, let json):
+                    try refuse(key, agent.node, error, CanonicalJSON.string(json))
                     continue
                 case .record(let valid):
                     record = valid
                 }
-                let held = try tx.current(of: record.key)?.heldClock ?? VersionVector()
+                let known = try tx.current(of: record.key)?.heldClock ?? VersionVector()
                 do throws(RecordError) {
-                    try Authorization.checkPush(record, by: agent, held: held)
+                    try Authorization.checkPush(record, by: agent.node, held: known)
                 } catch {
-                    outcome.rejected.append(.init(key: record.key, error: error))
+                    try refuse(record.key, record.township, error, record.canonical)
                     continue
                 }
                 let closed = try Self.isRoundClosed(tx, record)
-                switch try tx.apply(record, flag: closed ? .roundClosed : nil) {
+                switch try tx.apply(record, flag: closed ? .roundClosed : nil, source: agent.store) {
                 case .duplicate:
                     outcome.duplicates += 1
                     continue
@@ -62,26 +96,39 @@ public struct County: Sendable {
                 case .concurrent, .integrityConflict:
                     outcome.conflicts += 1
                 }
-                outcome.audience.add(record)
+                outcome.audience.add(record, source: agent.store)
             }
-            try tx.advanceCheckpoint(Self.checkpointName(agent), to: batch.upto)
+            held.checkpoint = batch.upto
+            held.checkpointHead = batch.head
+            try tx.saveAgentStore(held)
             outcome.logUpto = try tx.latestSeq()
             return outcome
         }
     }
 
-    /// Versions meant for `township` after `since`, in coordinator order.
-    public func pull(since: Int64, limit requested: Int?, for township: String) async throws -> PullPage {
+    /// Versions meant for a township's store after `since`, in the county's order, in a page of at
+    /// most `limit` versions and about `maxBytes` bytes of records (always at least one version),
+    /// with the log's hash-chain head at the position the page brings the agent to.
+    public func pull(since: Int64, limit requested: Int?, maxBytes: Int, for reader: Routing.Reader) async throws -> PullPage {
         guard since >= 0 else { throw CountyError.invalid("since must be a coordinator sequence number (0 or more).") }
         let limit = min(max(requested ?? PullPage.defaultLimit, 1), PullPage.maxLimit)
-        return try await store.read { reader in
-            let latest = try reader.latestSeq()
-            let versions = try reader.changes(after: since, for: Routing.Reader(township: township), limit: limit)
-            let more = versions.count == limit
-            // When the page is full, the agent is at its last version; otherwise it has seen
-            // everything up to the newest sequence number, including versions not meant for it.
-            let upto = more ? versions.last!.seq : max(latest, since)
-            return PullPage(records: versions.map(\.record), upto: upto, more: more)
+        return try await store.read { snapshot in
+            let latest = try snapshot.latestSeq()
+            let versions = try snapshot.changes(after: since, for: reader, limit: limit)
+            var page: [Record] = []
+            var bytes = 0
+            for version in versions {
+                let size = version.record.canonical.utf8.count + 1
+                if !page.isEmpty && bytes + size > maxBytes { break }
+                page.append(version.record)
+                bytes += size
+            }
+            let more = page.count < versions.count || versions.count == limit
+            // When the page is cut short, the agent is at its last version; otherwise it has seen
+            // everything up to the newest sequence number, including versions not meant for it. A
+            // position beyond the log (from before a restore) comes back to the log's end.
+            let upto = more ? versions[page.count - 1].seq : (since > latest ? latest : max(latest, since))
+            return PullPage(records: page, upto: upto, head: try snapshot.head(at: upto) ?? LogChain.origin, more: more)
         }
     }
 
@@ -89,28 +136,34 @@ public struct County: Sendable {
 
     public func status() async throws -> CountyStatus {
         let presence = Dictionary(self.presence.all.map { ($0.node, $0) }, uniquingKeysWith: { first, _ in first })
-        let (counts, checkpoints, conflicts, quarantined, seq) = try await store.read { reader in
+        let (counts, stores, conflicts, quarantined, refusals, seq) = try await store.read { reader in
             (
                 try reader.counts(),
-                try reader.checkpoints(prefix: Self.checkpointPrefix),
+                try reader.agentStores(),
                 try reader.openConflictCounts(),
                 try reader.quarantinedCount(),
+                try reader.refusalCounts(),
                 try reader.latestSeq()
             )
         }
+        // A node's newest store (the one that said hello last) is the one whose progress matters.
+        var newest: [String: AgentStore] = [:]
+        for store in stores where store.lastHello >= (newest[store.node]?.lastHello ?? .min) { newest[store.node] = store }
         let agents = Set(presence.values.filter { $0.role == .agent }.map(\.node))
-            .union(checkpoints.keys).union(counts.keys.filter { $0 != RecordRules.countyScope })
+            .union(newest.keys).union(counts.keys.filter { $0 != RecordRules.countyScope })
         let townships = agents.sorted().map { node in
             CountyStatus.Township(
                 node: node,
                 online: presence[node]?.online ?? false,
                 lastSeen: presence[node]?.lastSeen,
-                checkpoint: checkpoints[node] ?? 0,
+                store: newest[node]?.store,
+                checkpoint: newest[node]?.checkpoint ?? 0,
                 reportedSeq: presence[node]?.reportedSeq,
                 outbox: presence[node]?.reportedOutbox,
                 ballots: counts[node]?[.ballot] ?? 0,
                 findings: counts[node]?[.finding] ?? 0,
-                conflicts: conflicts[node] ?? 0
+                conflicts: conflicts[node] ?? 0,
+                rejected: refusals[node] ?? 0
             )
         }
         let sum = { (kind: RecordKind) in counts.values.reduce(0) { $0 + ($1[kind] ?? 0) } }
@@ -118,7 +171,8 @@ public struct County: Sendable {
             townships: townships,
             totals: .init(
                 townships: townships.count, online: townships.filter(\.online).count, ballots: sum(.ballot), findings: sum(.finding),
-                contests: sum(.contest), openConflicts: conflicts.values.reduce(0, +), quarantined: quarantined, seq: seq
+                contests: sum(.contest), openConflicts: conflicts.values.reduce(0, +), quarantined: quarantined,
+                rejected: refusals.values.reduce(0, +), seq: seq
             )
         )
     }
@@ -137,8 +191,15 @@ public struct County: Sendable {
         try await store.read { try $0.openConflicts() }
     }
 
+    /// Versions held aside because they were refused, newest first.
+    public func rejected(township: String?, limit requested: Int?) async throws -> [Refusal] {
+        let limit = min(max(requested ?? 100, 1), 1_000)
+        return try await store.read { try $0.refusals(township: township, limit: limit) }
+    }
+
     /// Writes a version as the county: the join of what it holds, its own entry incremented.
     public func put(kind: RecordKind, key: String, data: JSONValue, deleted: Bool) async throws -> Written {
+        guard kind != .ballot else { throw Self.ballotsAreTheTownships }
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count >= 3 else { throw CountyError.invalid("The key \"\(key)\" is not kind/scope/….") }
         return try await write(kind: kind, key: key, township: String(segments[1]), data: data, deleted: deleted)
@@ -150,8 +211,13 @@ public struct County: Sendable {
         guard let current, current.inConflict else {
             throw CountyError.invalid("\(key) has no open conflict; use put to edit it.")
         }
+        guard current.value.kind != .ballot else { throw Self.ballotsAreTheTownships }
         return try await write(kind: current.value.kind, key: key, township: current.value.township, data: data, deleted: false)
     }
+
+    private static let ballotsAreTheTownships = CountyError.forbidden(
+        "A ballot is its township's alone: the county never writes one. The township corrects or voids a paper with `sunshine ballot correct` or `sunshine ballot void`."
+    )
 
     /// Closes a round; returns false when it was closed already.
     public func closeRound(contest: String, round: String) async throws -> Bool {

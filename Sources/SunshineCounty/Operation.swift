@@ -3,13 +3,13 @@ import SunshineModel
 /// What a client may ask the county to do, and the one rule of which role may ask it (DESIGN §3.7):
 /// agents push and pull; operators watch and write as the county, never through `push`.
 public enum CountyOperation: String, Sendable, CaseIterable {
-    case push, pull, status, tally, conflicts, put, resolve, closeRound
+    case push, pull, status, tally, conflicts, put, resolve, closeRound, rejected
 
     /// The role allowed to ask for this.
     public var role: NodeRole {
         switch self {
         case .push, .pull: return .agent
-        case .status, .tally, .conflicts, .put, .resolve, .closeRound: return .operator
+        case .status, .tally, .conflicts, .put, .resolve, .closeRound, .rejected: return .operator
         }
     }
 

@@ -6,7 +6,8 @@ import SunshineModel
 public struct PushBatch: Sendable, Equatable {
     public enum Entry: Sendable, Equatable {
         case record(Record)
-        case unreadable(key: String, error: RecordError)
+        /// Refused before anything else: the key (as far as it could be read), why, and what was sent.
+        case unreadable(key: String, error: RecordError, json: JSONValue)
 
         /// Reads one pushed record on its own: one that is malformed or breaks the record rules is
         /// kept as refused with its reason, so the rest of its batch still applies.
@@ -16,22 +17,28 @@ public struct PushBatch: Sendable, Equatable {
                 try RecordRules.validate(record)
                 self = .record(record)
             } catch {
-                self = .unreadable(key: json["key"]?.stringValue ?? "(no key)", error: error)
+                self = .unreadable(key: json["key"]?.stringValue ?? "(no key)", error: error, json: json)
             }
         }
     }
 
     public var entries: [Entry]
+    /// The agent's change-log position the batch continues from: the `upto` of the batch before it.
+    public var after: Int64
     /// The agent's change-log sequence number of the last change in the batch.
     public var upto: Int64
+    /// The agent's own log head at `upto`, when it says (an extension of DESIGN §3.3).
+    public var head: String?
 
-    public init(entries: [Entry], upto: Int64) {
+    public init(entries: [Entry], after: Int64, upto: Int64, head: String? = nil) {
         self.entries = entries
+        self.after = after
         self.upto = upto
+        self.head = head
     }
 
-    public init(records: [Record], upto: Int64) {
-        self.init(entries: records.map(Entry.record), upto: upto)
+    public init(records: [Record], after: Int64, upto: Int64, head: String? = nil) {
+        self.init(entries: records.map(Entry.record), after: after, upto: upto, head: head)
     }
 
     /// The most records one push may carry.
@@ -66,20 +73,47 @@ public struct PushOutcome: Sendable, Equatable {
     }
 }
 
-/// Versions meant for a township, the position they bring it to, and whether more are waiting.
+/// Versions meant for a township, the position they bring it to with the log's head there, and
+/// whether more are waiting.
 public struct PullPage: Sendable, Equatable {
     public var records: [Record]
     public var upto: Int64
+    public var head: String
     public var more: Bool
 
-    public init(records: [Record], upto: Int64, more: Bool) {
+    public init(records: [Record], upto: Int64, head: String, more: Bool) {
         self.records = records
         self.upto = upto
+        self.head = head
         self.more = more
     }
 
     public static let defaultLimit = 500
     public static let maxLimit = 2_000
+}
+
+/// Which store of which township is speaking: the agent's node id and the store id from its hello.
+public struct AgentSession: Sendable, Hashable {
+    public var node: String
+    public var store: String
+
+    public init(node: String, store: String) {
+        self.node = node
+        self.store = store
+    }
+
+    /// What this store reads of the county's log.
+    public var reader: Routing.Reader { Routing.Reader(township: node, store: store) }
+}
+
+/// What the county tells an agent store at hello: what it holds of it, and where to pull from.
+public struct Welcome: Sendable, Equatable {
+    /// Every change of the store up to here is durable at the county; pushes resume after it.
+    public var checkpoint: Int64
+    /// The agent's own log head at `checkpoint`, as it reported it when pushing.
+    public var checkpointHead: String?
+    /// When present, the agent must pull again from here: the county's log is not the one it pulled.
+    public var pullFrom: Int64?
 }
 
 /// A version the county wrote (`put`, `resolve`) and who must hear of it.
@@ -96,7 +130,9 @@ public struct CountyStatus: Sendable, Equatable {
         public var node: String
         public var online: Bool
         public var lastSeen: Date?
-        /// The highest change-log sequence number of this township the county holds durably.
+        /// The township's newest store (the last to say hello), and the highest change of it the
+        /// county holds durably with every change before it.
+        public var store: String?
         public var checkpoint: Int64
         /// What the agent last reported in a ping: its newest sequence number and unsent changes.
         public var reportedSeq: Int64?
@@ -104,6 +140,8 @@ public struct CountyStatus: Sendable, Equatable {
         public var ballots: Int
         public var findings: Int
         public var conflicts: Int
+        /// Versions it sent that were refused and are held aside.
+        public var rejected: Int
     }
 
     public struct Totals: Sendable, Equatable {
@@ -114,6 +152,7 @@ public struct CountyStatus: Sendable, Equatable {
         public var contests: Int
         public var openConflicts: Int
         public var quarantined: Int
+        public var rejected: Int
         /// The county's newest change-log sequence number.
         public var seq: Int64
     }
@@ -129,10 +168,15 @@ public enum CountyError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalid(String)
     /// The identity may not do this (`forbidden`).
     case forbidden(String)
+    /// A push that does not continue from the durable checkpoint (`out_of_order`); nothing of it
+    /// was applied, and the agent resumes after `checkpoint`.
+    case outOfOrder(checkpoint: Int64)
 
     public var message: String {
         switch self {
         case .invalid(let message), .forbidden(let message): return message
+        case .outOfOrder(let checkpoint):
+            return "This push does not continue from the county's durable checkpoint \(checkpoint) for this store; nothing of it was applied. Resume after \(checkpoint)."
         }
     }
 

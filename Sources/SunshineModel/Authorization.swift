@@ -16,9 +16,9 @@ public enum Authorization {
         guard !record.kind.isCountyOnly else {
             throw .forbidden("\(record.kind.rawValue) records are written by the county only")
         }
-        for (node, counter) in record.clock.counters.sorted(by: { $0.key < $1.key }) where node != agent && counter > held[node] {
+        for (actor, counter) in record.clock.counters.sorted(by: { $0.key < $1.key }) where Actor.node(of: actor) != agent && counter > held[actor] {
             throw .forgedClock(
-                "the clock raises \(node)'s entry to \(counter), beyond the \(held[node]) the coordinator holds; an agent may advance only its own entry"
+                "the clock raises \(actor)'s entry to \(counter), beyond the \(held[actor]) the coordinator holds; an agent may advance only its own entries"
             )
         }
     }

@@ -6,6 +6,17 @@ import Foundation
 /// Every node derives the same bytes from the same value, so records can be compared byte for
 /// byte (a re-sent version is recognised as a duplicate), and later signed (DESIGN §3.4).
 public enum CanonicalJSON {
+    /// Whether two canonical forms are the same bytes. Swift's `==` on strings ignores Unicode
+    /// normalisation, but two versions whose texts differ only in NFC and NFD are different content.
+    public static func same(_ left: String, _ right: String) -> Bool {
+        left.utf8.elementsEqual(right.utf8)
+    }
+
+    /// The byte order of canonical forms: the one order every node sorts versions in.
+    public static func precedes(_ left: String, _ right: String) -> Bool {
+        left.utf8.lexicographicallyPrecedes(right.utf8)
+    }
+
     public static func string(_ value: JSONValue) -> String {
         var output = ""
         write(value, into: &output)

@@ -7,14 +7,18 @@ public struct Ballot: Sendable, Hashable {
     public var choices: [String]
     /// Whether the counting clerk judged the paper valid.
     public var valid: Bool
+    /// Why this version corrects the paper as first recorded; nil on the first recording. A
+    /// correction is a new version over the old, which history keeps (`sunshine ballot correct`).
+    public var correction: String?
 
-    public init(contest: String, round: String, station: String, serial: Int64, choices: [String], valid: Bool = true) {
+    public init(contest: String, round: String, station: String, serial: Int64, choices: [String], valid: Bool = true, correction: String? = nil) {
         self.contest = contest
         self.round = round
         self.station = station
         self.serial = serial
         self.choices = choices
         self.valid = valid
+        self.correction = correction
     }
 
     /// The key every node derives for this paper: `ballot/TOWNSHIP/CONTEST/ROUND/STATION/SERIAL`
@@ -25,8 +29,12 @@ public struct Ballot: Sendable, Hashable {
     }
 
     public var json: JSONValue {
-        ["contest": .string(contest), "round": .string(round), "station": .string(station), "serial": .int(serial),
-         "choices": .array(choices.map { .string($0) }), "valid": .bool(valid)]
+        var members: [String: JSONValue] = [
+            "contest": .string(contest), "round": .string(round), "station": .string(station), "serial": .int(serial),
+            "choices": .array(choices.map { .string($0) }), "valid": .bool(valid),
+        ]
+        if let correction { members["correction"] = .string(correction) }
+        return .object(members)
     }
 }
 
@@ -89,7 +97,7 @@ public struct Contest: Sendable, Hashable {
     }
 
     public var title: String
-    /// The township holding the contest (or `county`).
+    /// The township holding the contest: only its own ballots count (DESIGN §3.4).
     public var township: String
     public var seats: Int64
     public var rounds: [String]
@@ -112,11 +120,13 @@ public struct Contest: Sendable, Hashable {
          "candidates": .array(candidates.map { ["id": .string($0.id), "name": .string($0.name)] })]
     }
 
-    /// Whether a ballot counts: judged valid, no more choices than seats, each choice a candidate
-    /// of this contest, no candidate twice. Anything else is an invalid paper — counted as invalid,
-    /// never silently dropped.
-    public func counts(_ ballot: Ballot) -> Bool {
-        guard ballot.valid, ballot.choices.count <= seats, Set(ballot.choices).count == ballot.choices.count else { return false }
+    /// Whether a ballot of `township` counts: a paper of this contest's own township, judged valid,
+    /// no more choices than seats, each choice a candidate of this contest, no candidate twice.
+    /// Anything else is an invalid paper — counted as invalid, never silently dropped.
+    public func counts(_ ballot: Ballot, from township: String) -> Bool {
+        guard township == self.township, ballot.valid, ballot.choices.count <= seats, Set(ballot.choices).count == ballot.choices.count else {
+            return false
+        }
         let ids = Set(candidates.map(\.id))
         return ballot.choices.allSatisfy(ids.contains)
     }

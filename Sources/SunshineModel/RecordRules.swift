@@ -26,11 +26,11 @@ public enum RecordRules {
             throw .invalid("the scope \"\(record.township)\" is neither a node id nor county")
         }
         guard NodeName.isValid(record.origin) else { throw .invalid("origin \"\(record.origin)\" is not a node id") }
-        guard record.clock[record.origin] >= 1 else {
-            throw .invalid("the clock has no entry for its origin \(record.origin)")
+        for actor in record.clock.counters.keys.sorted() where !Actor.isValid(actor) {
+            throw .invalid("clock entry \"\(actor)\" is not an actor id (a node id, optionally with .INCARNATION)")
         }
-        for node in record.clock.counters.keys where !NodeName.isValid(node) {
-            throw .invalid("clock entry \"\(node)\" is not a node id")
+        guard record.clock.counters.keys.contains(where: { Actor.node(of: $0) == record.origin }) else {
+            throw .invalid("the clock has no entry for its origin \(record.origin)")
         }
         guard record.canonical.utf8.count <= maxRecordBytes else {
             throw .invalid("the record is larger than \(maxRecordBytes) bytes")
@@ -63,7 +63,8 @@ public enum RecordRules {
             station: try fields.identifier("station"),
             serial: serial,
             choices: try fields.strings("choices"),
-            valid: try fields.bool("valid")
+            valid: try fields.bool("valid"),
+            correction: fields.members["correction"] == nil ? nil : try fields.text("correction", nonEmpty: true)
         )
     }
 
@@ -106,7 +107,9 @@ public enum RecordRules {
         }
         guard Set(candidates.map(\.id)).count == candidates.count else { throw .invalid("candidate ids must be unique") }
         let township = try fields.text("township")
-        guard isScope(township) else { throw .invalid("contest township \"\(township)\" is not a township id or county") }
+        guard township != countyScope, NodeName.isValid(township) else {
+            throw .invalid("contest township \"\(township)\" is not a township id; a contest is one township's election")
+        }
         return Contest(title: try fields.text("title", nonEmpty: true), township: township, seats: seats, rounds: rounds, candidates: candidates)
     }
 

@@ -26,11 +26,14 @@ public struct StoredVersion: Sendable, Hashable {
     public var seq: Int64
     public var record: Record
     public var flag: VersionFlag?
+    /// The agent store it was received from, on the coordinator; that store is never sent it back.
+    public var source: String?
 
-    public init(seq: Int64, record: Record, flag: VersionFlag? = nil) {
+    public init(seq: Int64, record: Record, flag: VersionFlag? = nil, source: String? = nil) {
         self.seq = seq
         self.record = record
         self.flag = flag
+        self.source = source
     }
 }
 
@@ -67,12 +70,17 @@ public struct KeyState: Sendable, Equatable {
 public enum Replication {
     /// Decides what `incoming` does, given the canonical forms of the held versions of its key
     /// that have the same clock (`sameClock`) and the current siblings.
+    ///
+    /// The siblings are the held versions no other held version strictly dominates, so a key's
+    /// state is a function of the set of versions held, whatever order they arrived in (DESIGN
+    /// §3.6): a version some sibling dominates is obsolete even if it collides with an ancestor's
+    /// clock; one that no sibling dominates joins them, replacing those it dominates.
     public static func decide(_ incoming: Record, canonical: String, sameClock: [String], siblings: [Record]) -> ApplyDecision {
-        if sameClock.contains(canonical) { return .duplicate }
-        if !sameClock.isEmpty { return .integrityConflict }
+        if sameClock.contains(where: { CanonicalJSON.same($0, canonical) }) { return .duplicate }
         if siblings.contains(where: { $0.clock.compare(incoming.clock) == .after }) { return .obsolete }
         let remaining = siblings.filter { incoming.clock.compare($0.clock) != .after }
         if remaining.isEmpty { return .replaces }
+        if remaining.contains(where: { $0.clock == incoming.clock }) { return .integrityConflict }
         return .concurrent(superseded: siblings.filter { incoming.clock.compare($0.clock) == .after }.map(\.canonical))
     }
 
@@ -83,14 +91,12 @@ public enum Replication {
         let next: [StoredVersion]
         switch decision {
         case .duplicate, .obsolete: return previous
-        case .replaces: next = [version]
-        case .concurrent:
+        case .replaces, .concurrent, .integrityConflict:
             next = siblings.filter { version.record.clock.compare($0.record.clock) != .after } + [version]
-        case .integrityConflict: next = siblings + [version]
         }
         guard let merged = Merge.current(of: next.map(\.record)) else { return previous }
-        let conflict: ConflictReason? =
-            next.count > 1 ? (decision == .integrityConflict || previous?.conflict == .integrity ? .integrity : .concurrent) : nil
+        let clocks = next.map(\.record.clock)
+        let conflict: ConflictReason? = next.count < 2 ? nil : (Set(clocks).count < clocks.count ? .integrity : .concurrent)
         return KeyState(
             siblings: next,
             value: merged,
@@ -114,11 +120,15 @@ public enum Merge {
         guard let first = siblings.first else { return nil }
         if siblings.count == 1 { return first }
         // A fixed order independent of arrival: canonical bytes.
-        let ordered = siblings.sorted { $0.canonical < $1.canonical }
-        let winner = ordered.last(where: { $0.origin == Authorization.countyNode }) ?? ordered.last!
+        let ordered = siblings.sorted { CanonicalJSON.precedes($0.canonical, $1.canonical) }
+        let deleted = ordered.allSatisfy(\.deleted)
+        // Unless every sibling deletes the record, the value shown is a live one: a county delete
+        // concurrent with a township's edit never shows the text the edit replaced.
+        let candidates = deleted ? ordered : ordered.filter { !$0.deleted }
+        let winner = candidates.last(where: { $0.origin == Authorization.countyNode }) ?? candidates.last!
         var merged = winner
         merged.clock = VersionVector.join(ordered.map(\.clock))
-        merged.deleted = ordered.allSatisfy(\.deleted)
+        merged.deleted = deleted
         if first.kind == .finding, !merged.deleted {
             let live = ordered.filter { !$0.deleted }
             let findings = live.compactMap { try? RecordRules.finding($0.data) }

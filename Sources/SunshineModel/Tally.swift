@@ -14,7 +14,8 @@ public struct RoundTally: Sendable, Equatable {
     public var candidates: [Candidate]
     /// Ballots that count.
     public var valid: Int
-    /// Ballots the clerk marked invalid, or with more choices than seats or unknown candidates.
+    /// Ballots the clerk marked invalid, with more choices than seats or unknown candidates, or
+    /// recorded by another township than the contest's (DESIGN §3.4: a contest is one township's election).
     public var invalid: Int
     /// Ballots held aside: a duplicated or forged serial, or arriving after the round closed.
     public var quarantined: Int
@@ -54,10 +55,10 @@ public enum Tally {
             guard let ballot = try? RecordRules.ballot(record.data) else { continue }
             guard filterContest.map({ $0 == ballot.contest }) ?? true, filterRound.map({ $0 == ballot.round }) ?? true else { continue }
             var bucket = buckets[ballot.contest, default: [:]][ballot.round, default: Bucket()]
-            bucket.townships.insert(record.township)
+            if definitions[ballot.contest].map({ $0.township == record.township }) ?? true { bucket.townships.insert(record.township) }
             if quarantined {
                 bucket.quarantined += 1
-            } else if let contest = definitions[ballot.contest], contest.counts(ballot) {
+            } else if let contest = definitions[ballot.contest], contest.counts(ballot, from: record.township) {
                 bucket.valid += 1
                 for choice in ballot.choices { bucket.votes[choice, default: 0] += 1 }
             } else {

@@ -40,8 +40,11 @@ public final class RPCConnection: Sendable {
     /// Requests the responder wants handled one at a time, in arrival order.
     private let ordered: AsyncStream<(id: RPCID, method: String, payload: MessagePayload)>
     private let enqueueOrdered: AsyncStream<(id: RPCID, method: String, payload: MessagePayload)>.Continuation
+    /// Wakes the sender of posted notifications (``post(_:params:)``).
+    private let postings: AsyncStream<Void>
+    private let wakePoster: AsyncStream<Void>.Continuation
 
-    private struct PendingCall {
+    private struct WaitingCall {
         var method: String
         var timeout: TimeAmount
         var promise: EventLoopPromise<MessagePayload>
@@ -49,11 +52,13 @@ public final class RPCConnection: Sendable {
 
     private struct Shared {
         var machine: ConnectionStateMachine
-        var calls: [RPCID: PendingCall] = [:]
+        var calls: [RPCID: WaitingCall] = [:]
         var peerMaxFrame = Frame.defaultMaxFrame
         var peer: PeerCertificate?
         var hello: HelloParams?
         var closeReason: String?
+        /// Posted notifications not sent yet, one per method: a newer one replaces an older.
+        var posted: [String: ByteBuffer] = [:]
     }
 
     init(
@@ -80,6 +85,7 @@ public final class RPCConnection: Sendable {
         wake.yield()
         // Unbounded here, but bounded by the state machine's in-flight limit.
         (ordered, enqueueOrdered) = AsyncStream.makeStream()
+        (postings, wakePoster) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// The peer's certificate identity: on a server once `hello` succeeded, on a client once the
@@ -108,9 +114,31 @@ public final class RPCConnection: Sendable {
         return try payload.result(as: Result.self)
     }
 
+    /// Sends a request once every request started before it has been handed to the connection,
+    /// and returns without waiting for the answer: requests started one after another reach the
+    /// peer in that order (a window of pushes must).
+    public func start<Params: Encodable & Sendable, Result: Decodable & Sendable>(
+        _ method: String,
+        params: Params,
+        returning: Result.Type = Result.self,
+        timeout: TimeAmount? = nil
+    ) async throws -> PendingCall<Result> {
+        let (id, future) = try await startRaw(method, params: params, timeout: timeout)
+        return PendingCall { try await self.awaitRaw(id: id, future: future).result(as: Result.self) }
+    }
+
     /// Sends a notification (no answer expected).
     public func notify<Params: Encodable & Sendable>(_ method: String, params: Params) async throws {
         try await send(OutboundMessage.notification(method: method, params: params), method: method)
+    }
+
+    /// Queues a notification to be sent soon, replacing one of the same method not sent yet, and
+    /// returns at once: one peer that does not read never holds up whoever posts to it, and what
+    /// waits for it stays one message per method (DESIGN §3.9).
+    public func post<Params: Encodable & Sendable>(_ method: String, params: Params) {
+        guard let frame = try? OutboundMessage.notification(method: method, params: params) else { return }
+        shared.withLockedValue { $0.posted[method] = frame }
+        wakePoster.yield()
     }
 
     /// Says `bye` with a reason, flushes, and closes. Calls still waiting fail.
@@ -145,6 +173,14 @@ public final class RPCConnection: Sendable {
     }
 
     func rawCall<Params: Encodable & Sendable>(_ method: String, params: Params, timeout: TimeAmount?) async throws -> MessagePayload {
+        let (id, future) = try await startRaw(method, params: params, timeout: timeout)
+        return try await awaitRaw(id: id, future: future)
+    }
+
+    /// Registers a call and writes its request.
+    private func startRaw<Params: Encodable & Sendable>(
+        _ method: String, params: Params, timeout: TimeAmount?
+    ) async throws -> (RPCID, EventLoopFuture<MessagePayload>) {
         let promise = channel.eventLoop.makePromise(of: MessagePayload.self)
         let started = shared.withLockedValue { state -> Swift.Result<RPCID, any Error> in
             if state.machine.isClosed {
@@ -152,7 +188,7 @@ public final class RPCConnection: Sendable {
             }
             let result = state.machine.startCall(timeout: timeout, now: .now())
             if case .success(let id) = result {
-                state.calls[id] = PendingCall(method: method, timeout: timeout ?? configuration.connection.callTimeout, promise: promise)
+                state.calls[id] = WaitingCall(method: method, timeout: timeout ?? configuration.connection.callTimeout, promise: promise)
             }
             return result.mapError { $0 }
         }
@@ -177,14 +213,19 @@ public final class RPCConnection: Sendable {
             // timeout does.
             logger.debug("\(method) not sent: \(error)")
         }
-        return try await withTaskCancellationHandler {
-            try await promise.futureResult.get()
+        return (id, promise.futureResult)
+    }
+
+    /// Waits for the answer to a started call; a cancelled waiter gives the call up.
+    private func awaitRaw(id: RPCID, future: EventLoopFuture<MessagePayload>) async throws -> MessagePayload {
+        try await withTaskCancellationHandler {
+            try await future.get()
         } onCancel: {
             self.takeCall(id)?.promise.fail(CancellationError())
         }
     }
 
-    private func takeCall(_ id: RPCID) -> PendingCall? {
+    private func takeCall(_ id: RPCID) -> WaitingCall? {
         shared.withLockedValue { state in
             state.machine.cancelCall(id: id)
             return state.calls.removeValue(forKey: id)
@@ -197,8 +238,10 @@ public final class RPCConnection: Sendable {
         guard payload.readableBytes <= limit else {
             throw RPCCallError.tooLarge(method: method, bytes: payload.readableBytes, peerMaxFrame: limit)
         }
+        shared.withLockedValue { $0.machine.writeStarted(now: .now()) }
+        wake.yield()
+        defer { shared.withLockedValue { $0.machine.writeFinished(now: .now()) } }
         try await outbound.write(payload)
-        shared.withLockedValue { $0.machine.sent(now: .now()) }
     }
 
     // MARK: Running
@@ -207,7 +250,8 @@ public final class RPCConnection: Sendable {
     func run(
         inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
         responder: any RPCResponder,
-        serverIdentity: EventLoopFuture<PeerCertificate>? = nil
+        serverIdentity: EventLoopFuture<PeerCertificate>? = nil,
+        established: @escaping @Sendable (RPCConnection) -> Bool = { _ in true }
     ) async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runTimer() }
@@ -216,7 +260,16 @@ public final class RPCConnection: Sendable {
                     await self.answer(id: request.id, method: request.method, payload: request.payload, responder: responder)
                 }
             }
-            await self.read(inbound, responder: responder, serverIdentity: serverIdentity, group: &group)
+            group.addTask {
+                for await _ in self.postings {
+                    let frames = self.shared.withLockedValue { state -> [(String, ByteBuffer)] in
+                        defer { state.posted.removeAll() }
+                        return state.posted.sorted { $0.key < $1.key }
+                    }
+                    for (method, frame) in frames { try? await self.send(frame, method: method) }
+                }
+            }
+            await self.read(inbound, responder: responder, serverIdentity: serverIdentity, established: established, group: &group)
             await self.finish(sending: nil, reason: "the peer closed the connection")
             group.cancelAll()
         }
@@ -227,6 +280,7 @@ public final class RPCConnection: Sendable {
         _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
         responder: any RPCResponder,
         serverIdentity: EventLoopFuture<PeerCertificate>?,
+        established: @escaping @Sendable (RPCConnection) -> Bool,
         group: inout DiscardingTaskGroup
     ) async {
         do {
@@ -249,7 +303,7 @@ public final class RPCConnection: Sendable {
                     return action
                 }
                 let message = try? parsed.get()
-                if await perform(action, message: message, responder: responder, serverIdentity: serverIdentity, group: &group) {
+                if await perform(action, message: message, responder: responder, serverIdentity: serverIdentity, established: established, group: &group) {
                     return
                 }
             }
@@ -273,12 +327,13 @@ public final class RPCConnection: Sendable {
         message: InboundMessage?,
         responder: any RPCResponder,
         serverIdentity: EventLoopFuture<PeerCertificate>?,
+        established: @escaping @Sendable (RPCConnection) -> Bool,
         group: inout DiscardingTaskGroup
     ) async -> Bool {
         switch action {
         case .handleHello(let id):
             guard case .request(_, _, let payload) = message else { return false }
-            return await acceptHello(id: id, payload: payload, responder: responder, serverIdentity: serverIdentity)
+            return await acceptHello(id: id, payload: payload, responder: responder, serverIdentity: serverIdentity, established: established)
         case .dispatchRequest(let id, let method):
             guard case .request(_, _, let payload) = message else { return false }
             if responder.isOrdered(method) {
@@ -318,7 +373,8 @@ public final class RPCConnection: Sendable {
         id: RPCID,
         payload: MessagePayload,
         responder: any RPCResponder,
-        serverIdentity: EventLoopFuture<PeerCertificate>?
+        serverIdentity: EventLoopFuture<PeerCertificate>?,
+        established: @Sendable (RPCConnection) -> Bool
     ) async -> Bool {
         func refuse(_ error: RPCError, close: Bool) async -> Bool {
             shared.withLockedValue { $0.machine.helloRejected(close: close) }
@@ -348,6 +404,8 @@ public final class RPCConnection: Sendable {
         guard hello.maxFrame >= Frame.minimumMaxFrame else {
             return await refuse(.invalidParams("maxFrame must be at least \(Frame.minimumMaxFrame) bytes."), close: false)
         }
+        // A peer may not make this side build frames of any size it likes (DESIGN §3.9).
+        let peerMaxFrame = min(hello.maxFrame, Frame.maximumMaxFrame)
         guard hello.node == peer.identity.node, hello.role == peer.identity.role else {
             return await refuse(
                 .forbidden(
@@ -359,10 +417,14 @@ public final class RPCConnection: Sendable {
         shared.withLockedValue {
             $0.peer = peer
             $0.hello = hello
+            $0.peerMaxFrame = peerMaxFrame
         }
-        let checkpoint: Int64
+        guard established(self) else {
+            return await refuse(.overloaded("The coordinator serves as many connections as it can; retry shortly."), close: true)
+        }
+        let acceptance: HelloAcceptance
         do {
-            checkpoint = try await responder.acceptHello(hello, from: peer, on: self)
+            acceptance = try await responder.acceptHello(hello, from: peer, on: self)
         } catch let error as RPCError {
             return await refuse(error, close: error.known == .forbidden || (error.known?.closesConnection ?? true))
         } catch {
@@ -372,9 +434,12 @@ public final class RPCConnection: Sendable {
             session: session,
             maxFrame: configuration.maxFrame,
             heartbeatMs: Int(configuration.heartbeat.nanoseconds / 1_000_000),
-            checkpoint: checkpoint
+            checkpoint: acceptance.checkpoint,
+            store: acceptance.store,
+            pullFrom: acceptance.pullFrom,
+            checkpointHead: acceptance.checkpointHead
         )
-        await setPeerMaxFrame(hello.maxFrame)
+        await setPeerMaxFrame(peerMaxFrame)
         shared.withLockedValue { $0.machine.helloAccepted(heartbeat: configuration.heartbeat, now: .now()) }
         wake.yield()
         do {
@@ -393,7 +458,7 @@ public final class RPCConnection: Sendable {
             $0.machine.helloCompleted(heartbeat: .milliseconds(Int64(max(result.heartbeatMs, 100))), now: .now())
         }
         wake.yield()
-        await setPeerMaxFrame(result.maxFrame)
+        await setPeerMaxFrame(min(result.maxFrame, Frame.maximumMaxFrame))
     }
 
     private func setPeerMaxFrame(_ bytes: Int) async {
@@ -470,7 +535,7 @@ public final class RPCConnection: Sendable {
     private func finish(sending last: ByteBuffer?, reason: String) async {
         // The first reason recorded wins: the read loop notes a refusal or a bye the moment it
         // sees it, before the stream ends and this runs with a generic reason.
-        let (calls, firstReason) = shared.withLockedValue { state -> ([PendingCall], String) in
+        let (calls, firstReason) = shared.withLockedValue { state -> ([WaitingCall], String) in
             _ = state.machine.close()
             if state.closeReason == nil { state.closeReason = reason }
             defer { state.calls.removeAll() }
@@ -482,11 +547,19 @@ public final class RPCConnection: Sendable {
         scheduledWake.withLockedValue { $0.take() }?.cancel()
         wake.finish()
         enqueueOrdered.finish()
+        wakePoster.finish()
         if let last {
+            // A peer that reads nothing must not hold the close: the last frame gets a second.
+            let channel = self.channel
+            let deadline = channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
             try? await channel.writeAndFlush(last).get()
+            deadline.cancel()
         }
         try? await channel.close().get()
     }
+
+    /// The size of the largest frame the peer accepts.
+    public var peerMaxFrame: Int { shared.withLockedValue { $0.peerMaxFrame } }
 }
 
 /// Resumes one continuation exactly once, with whichever outcome comes first: the channel closing
@@ -527,5 +600,18 @@ private final class CloseWaiter: Sendable {
             }
         }
         waiting?.resume(with: result)
+    }
+}
+
+/// A request on its way: ``result()`` waits for the peer's answer.
+public struct PendingCall<Result: Sendable>: Sendable {
+    private let wait: @Sendable () async throws -> Result
+
+    init(_ wait: @escaping @Sendable () async throws -> Result) {
+        self.wait = wait
+    }
+
+    public func result() async throws -> Result {
+        try await wait()
     }
 }

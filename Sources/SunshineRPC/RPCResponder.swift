@@ -6,9 +6,9 @@ import SunshineWire
 /// Every method may be called concurrently for pipelined requests; a thrown ``RPCError`` goes back
 /// to the peer as it is, any other error as `internal` ("the request had no effect").
 public protocol RPCResponder: Sendable {
-    /// Server side: a `hello` whose node and role match the peer's certificate. Returns the node's
-    /// checkpoint (DESIGN §3.3), or throws to refuse the session.
-    func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> Int64
+    /// Server side: a `hello` whose node and role match the peer's certificate. Returns what the
+    /// `hello` result says of the node (its checkpoint, DESIGN §3.3), or throws to refuse the session.
+    func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> HelloAcceptance
 
     /// Whether requests of `method` from one connection must be handled one at a time, in the
     /// order they arrived (a window of pipelined pushes must commit in order). Others run
@@ -29,8 +29,8 @@ public protocol RPCResponder: Sendable {
 }
 
 extension RPCResponder {
-    public func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> Int64 {
-        0
+    public func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> HelloAcceptance {
+        HelloAcceptance()
     }
 
     public func isOrdered(_ method: String) -> Bool { false }

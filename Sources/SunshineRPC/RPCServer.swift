@@ -17,8 +17,9 @@ public final class RPCServer: Service, Sendable {
     public struct Configuration: Sendable {
         public var listen: Endpoint
         public var rpc = RPCConfiguration()
-        /// Connections served at once; one more is answered `overloaded` and closed.
-        public var maxConnections = 4_096
+        /// How many connections may wait for `hello` and how many may be authenticated, per address,
+        /// per certificate and in total (DESIGN §3.9).
+        public var limits = Limits()
         /// Roles allowed to connect.
         public var allowedRoles: Set<NodeRole> = [.agent, .operator]
         /// Certificates refused at the handshake even though the CA signed them.
@@ -35,6 +36,16 @@ public final class RPCServer: Service, Sendable {
         case failed(any Error)
     }
 
+    /// The bounds on connections, as ``Admission`` enforces them.
+    public struct Limits: Sendable {
+        public var pending = 512
+        public var pendingPerAddress = 16
+        public var established = 4_096
+        public var perIdentity = 8
+
+        public init() {}
+    }
+
     public let configuration: Configuration
     private let tls: NIOSSLContext
     private let responder: any RPCResponder
@@ -42,6 +53,7 @@ public final class RPCServer: Service, Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let binding = NIOLockedValueBox(Binding.waiting([]))
     private let live = NIOLockedValueBox([ObjectIdentifier: RPCConnection]())
+    private let admission: NIOLockedValueBox<Admission>
 
     public init(
         configuration: Configuration,
@@ -55,6 +67,10 @@ public final class RPCServer: Service, Sendable {
         self.responder = responder
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
+        let limits = configuration.limits
+        admission = NIOLockedValueBox(Admission(limits: .init(
+            pending: limits.pending, pendingPerAddress: limits.pendingPerAddress, established: limits.established, perIdentity: limits.perIdentity
+        )))
     }
 
     /// The address the server listens on, once bound (useful with port 0).
@@ -127,21 +143,32 @@ public final class RPCServer: Service, Sendable {
                     logger: logger
                 )
                 let key = ObjectIdentifier(connection)
-                let admitted = live.withLockedValue { live -> Bool in
-                    guard live.count < configuration.maxConnections else { return false }
-                    live[key] = connection
+                live.withLockedValue { $0[key] = connection }
+                let address = child.channel.remoteAddress?.ipAddress ?? "unknown"
+                giveWay(admission.withLockedValue { $0.arrived(key, from: address) }, reason: "too many connections are waiting for hello")
+                defer {
+                    admission.withLockedValue { $0.left(key) }
+                    _ = live.withLockedValue { $0.removeValue(forKey: key) }
+                }
+                await connection.run(inbound: inbound, responder: responder, serverIdentity: identity) { connection in
+                    let identity = connection.peer.map { "\($0.identity)" } ?? "unknown"
+                    guard let evicted = self.admission.withLockedValue({ $0.authenticated(key, as: identity) }) else { return false }
+                    self.giveWay(evicted, reason: "a newer connection with the same certificate replaced it")
                     return true
                 }
-                guard admitted else {
-                    let error = RPCError.overloaded("The coordinator serves \(configuration.maxConnections) connections already; retry shortly.")
-                    try? await child.channel.writeAndFlush(OutboundMessage.error(id: nil, error)).get()
-                    return
-                }
-                defer { _ = live.withLockedValue { $0.removeValue(forKey: key) } }
-                await connection.run(inbound: inbound, responder: responder, serverIdentity: identity)
             }
         } catch {
             logger.debug("connection closed with \(error)")
+        }
+    }
+
+    /// Closes connections that must make room for newer ones.
+    private func giveWay(_ evicted: [ObjectIdentifier], reason: String) {
+        guard !evicted.isEmpty else { return }
+        let connections = live.withLockedValue { live in evicted.compactMap { live[$0] } }
+        for connection in connections {
+            logger.notice("closing a connection from \(connection.remoteAddress.map { "\($0)" } ?? "an unknown address"): \(reason)")
+            connection.beginClose(reason: reason)
         }
     }
 

@@ -36,10 +36,17 @@ public protocol StoreSnapshot {
     /// The current merged values of a kind, by key, without their siblings.
     func currentValues(kind: RecordKind) throws -> [CurrentValue]
 
+    // MARK: The store itself
+
+    /// This store's id and the actor its local writes are made as (DESIGN §3.5, §3.6).
+    func identity() throws -> StoreIdentity
+
     // MARK: The change log
 
     /// The newest change-log sequence number (0 when empty).
     func latestSeq() throws -> Int64
+    /// The hash-chain head after change `seq` in hex (``LogChain``), or nil when the log is shorter.
+    func head(at seq: Int64) throws -> String?
     /// Versions after `seq` in change-log order; with `reader`, only those it reads (``Routing``).
     func changes(after seq: Int64, for reader: Routing.Reader?, limit: Int) throws -> [StoredVersion]
     /// Versions `origin` wrote itself after `seq`, in order: an agent's outbox.
@@ -53,6 +60,20 @@ public protocol StoreSnapshot {
     func checkpoint(_ name: String) throws -> Int64
     /// Every position whose name starts with `prefix`, keyed by the rest of the name.
     func checkpoints(prefix: String) throws -> [String: Int64]
+    /// Where this store has pulled the county's log up to, and the log's head there.
+    func pullPosition() throws -> PullPosition
+    /// What the county holds of one agent store, if it has heard from it.
+    func agentStore(node: String, store: String) throws -> AgentStore?
+    /// Every agent store the county has heard from.
+    func agentStores() throws -> [AgentStore]
+
+    // MARK: Refused versions
+
+    /// Versions held aside because they were refused (DESIGN §3.5), newest first; with
+    /// `township`, only those of that scope or sender.
+    func refusals(township: String?, limit: Int) throws -> [Refusal]
+    /// Refused versions held aside, per sending node.
+    func refusalCounts() throws -> [String: Int]
 
     // MARK: What operators watch
 
@@ -78,8 +99,9 @@ public protocol StoreTransaction: StoreSnapshot {
 
     /// Applies one version by DESIGN §3.6: a duplicate changes nothing; anything else joins the
     /// history and change log, and the key's siblings, merged value and conflict follow.
+    /// `source` is the agent store it was received from, if any: that store is never sent it back.
     @discardableResult
-    func apply(_ record: Record, flag: VersionFlag?) throws -> ApplyDecision
+    func apply(_ record: Record, flag: VersionFlag?, source: String?) throws -> ApplyDecision
 
     /// Moves a named position forward to `seq`; never backwards (an answer to an earlier request
     /// arriving late changes nothing).
@@ -88,12 +110,28 @@ public protocol StoreTransaction: StoreSnapshot {
     func setCheckpoint(_ name: String, to seq: Int64) throws
     /// Closes a round; returns false if it was closed already.
     func closeRound(contest: String, round: String) throws -> Bool
+
+    /// Records where the county's log has been pulled up to.
+    func setPullPosition(_ position: PullPosition) throws
+    /// Records what the county holds of an agent store.
+    func saveAgentStore(_ store: AgentStore) throws
+    /// Holds a refused version aside; returns false when it was held already, or the sender's
+    /// share of the held-aside area (``Refusal/maxPerNode``) is full.
+    @discardableResult
+    func holdAside(_ refusal: Refusal) throws -> Bool
+
+    /// Starts a new actor for this store's local writes: every start of a long-running node
+    /// process does, so a store restored from a backup or a rolled-back VM never reuses counters.
+    func beginIncarnation() throws
+    /// Gives this store a new id and a new actor: for a store that finds it was restored from an
+    /// older copy, so the county treats it as the new store it now is.
+    func renewIdentity() throws
 }
 
 extension StoreTransaction {
     @discardableResult
-    public func apply(_ record: Record) throws -> ApplyDecision {
-        try apply(record, flag: nil)
+    public func apply(_ record: Record, flag: VersionFlag? = nil) throws -> ApplyDecision {
+        try apply(record, flag: flag, source: nil)
     }
 
     /// Writes a new version as this store's node: its clock dominates every version held for the
@@ -103,8 +141,9 @@ extension StoreTransaction {
     @discardableResult
     public func write(kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool = false, at date: Date = Date()) throws -> Record {
         let held = try current(of: key)?.heldClock ?? VersionVector()
+        let actor = try identity().actor
         let record = Record(
-            key: key, kind: kind, township: township, clock: Replication.nextClock(for: node, over: held), origin: node,
+            key: key, kind: kind, township: township, clock: Replication.nextClock(for: actor, over: held), origin: node,
             at: date.formatted(.iso8601), deleted: deleted, data: data
         )
         try RecordRules.validate(record)
@@ -172,4 +211,91 @@ public struct ClosedRound: Sendable, Hashable {
         self.contest = contest
         self.round = round
     }
+}
+
+/// A store's id — 128 random bits in hex, made when the store is created (DESIGN §3.5) — and the
+/// actor its local writes are made as (``Actor``).
+public struct StoreIdentity: Sendable, Equatable {
+    public var storeID: String
+    public var actor: String
+
+    public init(storeID: String, actor: String) {
+        self.storeID = storeID
+        self.actor = actor
+    }
+
+    /// A new identity for a store of `node`.
+    public static func fresh(for node: String) -> StoreIdentity {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef")
+        let id = String((0..<32).map { _ in digits[Int.random(in: 0..<16, using: &generator)] })
+        return StoreIdentity(storeID: id, actor: Actor.fresh(for: node, using: &generator))
+    }
+}
+
+/// Where a township has pulled the county's change log up to, and the log's hash-chain head there.
+public struct PullPosition: Sendable, Equatable {
+    public var upto: Int64
+    public var head: String
+
+    public init(upto: Int64, head: String) {
+        self.upto = upto
+        self.head = head
+    }
+
+    public static let start = PullPosition(upto: 0, head: LogChain.origin)
+}
+
+/// What the county holds of one agent store (DESIGN §3.5): every change up to `checkpoint`.
+public struct AgentStore: Sendable, Equatable {
+    public var node: String
+    public var store: String
+    public var checkpoint: Int64
+    /// The agent's own log head at `checkpoint`, as it reported it: a store restored from an older
+    /// copy shows another head there, and so finds out that it must start anew.
+    public var checkpointHead: String?
+    /// When the store last said hello, in milliseconds since 1970: a node's newest store is the one
+    /// operators see.
+    public var lastHello: Int64
+
+    public init(node: String, store: String, checkpoint: Int64, checkpointHead: String?, lastHello: Int64) {
+        self.node = node
+        self.store = store
+        self.checkpoint = checkpoint
+        self.checkpointHead = checkpointHead
+        self.lastHello = lastHello
+    }
+}
+
+/// A version that was refused, held aside with who sent it, why and when (DESIGN §3.5): on the
+/// coordinator what authorization or validation refused, on an agent what the county refused of
+/// its own versions. Nothing received is discarded.
+public struct Refusal: Sendable, Equatable {
+    /// The node that sent the version (on an agent: the township itself).
+    public var node: String
+    public var store: String
+    public var key: String
+    /// The scope the version claimed, or the sender's township when unreadable.
+    public var township: String
+    /// `forbidden`, `forged_clock`, `invalid` or `round_closed`.
+    public var reason: String
+    public var message: String
+    /// When it was refused, ISO 8601.
+    public var at: String
+    /// The refused version as JSON text.
+    public var version: String
+
+    public init(node: String, store: String, key: String, township: String, reason: String, message: String, at: String, version: String) {
+        self.node = node
+        self.store = store
+        self.key = key
+        self.township = township
+        self.reason = reason
+        self.message = message
+        self.at = at
+        self.version = version
+    }
+
+    /// How many refused versions one node may make the county hold (DESIGN §3.9).
+    public static let maxPerNode = 10_000
 }

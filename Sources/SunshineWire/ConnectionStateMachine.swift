@@ -74,6 +74,8 @@ public struct ConnectionStateMachine: Sendable {
     private var heartbeatID: RPCID?
     private var nextID: RPCID = 1
     private var inboundInFlight = 0
+    /// When each write still waiting for the peer to take it began, oldest first.
+    private var pendingWrites: [NIODeadline] = []
 
     public init(side: Side, configuration: Configuration = .init(), now: NIODeadline) {
         self.side = side
@@ -212,6 +214,17 @@ public struct ConnectionStateMachine: Sendable {
         lastSent = now
     }
 
+    /// A write to the peer began; it may wait while the peer does not read (DESIGN §3.9).
+    public mutating func writeStarted(now: NIODeadline) {
+        pendingWrites.append(now)
+    }
+
+    /// The oldest write in progress was taken (or failed).
+    public mutating func writeFinished(now: NIODeadline) {
+        if !pendingWrites.isEmpty { pendingWrites.removeFirst() }
+        lastSent = now
+    }
+
     /// The connection is closing: every call still waiting must be failed.
     public mutating func close() -> [RPCID] {
         phase = .closed
@@ -243,6 +256,13 @@ public struct ConnectionStateMachine: Sendable {
                 return ids.map { .failCall(id: $0) }
                     + [.close(.timeout("The peer was silent for \(Self.describe(silence)) (\(configuration.silentHeartbeats) heartbeats); the connection is closed."))]
             }
+            // A peer that stops reading would hold this connection's answers — and the memory
+            // behind them — for ever: past the same limit, it is closed.
+            if let oldest = pendingWrites.first, now - oldest >= silence {
+                let ids = close()
+                return ids.map { .failCall(id: $0) }
+                    + [.close(.timeout("The peer took nothing written to it for \(Self.describe(silence)) (\(configuration.silentHeartbeats) heartbeats); the connection is closed."))]
+            }
         }
         for id in pending.filter({ now >= $0.value }).keys.sorted() {
             pending.removeValue(forKey: id)
@@ -272,6 +292,7 @@ public struct ConnectionStateMachine: Sendable {
             if let heartbeat {
                 deadlines.append(lastSent + heartbeat)
                 deadlines.append(lastReceived + heartbeat * Int64(configuration.silentHeartbeats))
+                if let oldest = pendingWrites.first { deadlines.append(oldest + heartbeat * Int64(configuration.silentHeartbeats)) }
             }
         case .helloInProgress, .closed: break
         }

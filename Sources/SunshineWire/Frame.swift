@@ -13,8 +13,12 @@ public enum Frame {
     public static let headerSize = 4
     /// The default `maxFrame`, 1 MiB, announced unless configured otherwise.
     public static let defaultMaxFrame = 1_048_576
-    /// The smallest `maxFrame` a peer may announce: anything smaller cannot carry a `hello` result.
-    public static let minimumMaxFrame = 1_024
+    /// The smallest `maxFrame` a peer may announce: a record may be 16 KiB, and a page or batch
+    /// carrying one must fit.
+    public static let minimumMaxFrame = 65_536
+    /// The largest `maxFrame` a peer may make this side buffer (DESIGN §3.9); a larger announcement
+    /// is taken as this.
+    public static let maximumMaxFrame = 16 * 1_048_576
 }
 
 /// A frame that broke the framing rules. Every case ends the connection after a `frame_too_large`

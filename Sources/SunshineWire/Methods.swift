@@ -23,18 +23,24 @@ public struct HelloParams: Codable, Sendable, Equatable {
     public var software: String
     /// The largest frame the client accepts.
     public var maxFrame: Int
+    /// An agent's store id (DESIGN §3.5): the county keeps checkpoints per store.
+    public var store: String?
+    /// Where an agent has pulled the county's log up to, and the log's head there.
+    public var pulled: PulledPosition?
 
-    public init(node: String, role: NodeRole, software: String, maxFrame: Int = Frame.defaultMaxFrame) {
+    public init(node: String, role: NodeRole, software: String, maxFrame: Int = Frame.defaultMaxFrame, store: String? = nil, pulled: PulledPosition? = nil) {
         self.protocolVersion = ProtocolVersion.current
         self.node = node
         self.role = role
         self.software = software
         self.maxFrame = maxFrame
+        self.store = store
+        self.pulled = pulled
     }
 
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol"
-        case node, role, software, maxFrame
+        case node, role, software, maxFrame, store, pulled
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,6 +57,34 @@ public struct HelloParams: Codable, Sendable, Equatable {
         self.role = role
         software = try container.decode(String.self, forKey: .software)
         maxFrame = try container.decode(Int.self, forKey: .maxFrame)
+        store = try container.decodeIfPresent(String.self, forKey: .store)
+        pulled = try container.decodeIfPresent(PulledPosition.self, forKey: .pulled)
+    }
+}
+
+/// `hello.pulled`: a position in the coordinator's change log and the log's hash-chain head there.
+public struct PulledPosition: Codable, Sendable, Equatable {
+    public var upto: Int64
+    public var head: String
+
+    public init(upto: Int64, head: String) {
+        self.upto = upto
+        self.head = head
+    }
+}
+
+/// What the coordinator's application adds to a `hello` result for the node that said it.
+public struct HelloAcceptance: Sendable, Equatable {
+    public var checkpoint: Int64
+    public var store: String?
+    public var pullFrom: Int64?
+    public var checkpointHead: String?
+
+    public init(checkpoint: Int64 = 0, store: String? = nil, pullFrom: Int64? = nil, checkpointHead: String? = nil) {
+        self.checkpoint = checkpoint
+        self.store = store
+        self.pullFrom = pullFrom
+        self.checkpointHead = checkpointHead
     }
 }
 
@@ -65,22 +99,37 @@ public struct HelloResult: Codable, Sendable, Equatable {
     public var maxFrame: Int
     /// How often each side pings when idle; a peer silent for three of these is closed.
     public var heartbeatMs: Int
-    /// The highest change-log sequence number of this node that the coordinator holds durably
-    /// (0 for operators and for agents it has nothing from). The agent resumes pushing after it.
+    /// The highest change-log sequence number of this agent store that the coordinator holds
+    /// durably with every change before it (0 for operators and for stores it has not seen). The
+    /// agent resumes pushing after it.
     public var checkpoint: Int64
+    /// The agent store the checkpoint is of (the `store` of the hello).
+    public var store: String?
+    /// When present, the agent pulls again from this position: the coordinator's log is not the
+    /// one the agent pulled (restored from a backup, rolled back).
+    public var pullFrom: Int64?
+    /// The agent's own log head at `checkpoint`, as it reported it when pushing (an extension of
+    /// DESIGN §3.3): an agent whose log differs there was restored from an older copy.
+    public var checkpointHead: String?
 
-    public init(node: String = "coordinator", session: String, maxFrame: Int, heartbeatMs: Int, checkpoint: Int64) {
+    public init(
+        node: String = "coordinator", session: String, maxFrame: Int, heartbeatMs: Int, checkpoint: Int64, store: String? = nil,
+        pullFrom: Int64? = nil, checkpointHead: String? = nil
+    ) {
         self.protocolVersion = ProtocolVersion.current
         self.node = node
         self.session = session
         self.maxFrame = maxFrame
         self.heartbeatMs = heartbeatMs
         self.checkpoint = checkpoint
+        self.store = store
+        self.pullFrom = pullFrom
+        self.checkpointHead = checkpointHead
     }
 
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol"
-        case node, session, maxFrame, heartbeatMs, checkpoint
+        case node, session, maxFrame, heartbeatMs, checkpoint, store, pullFrom, checkpointHead
     }
 }
 

@@ -11,6 +11,7 @@ public enum RPCErrorCode: Int, Sendable, CaseIterable, Codable {
     case unsupportedProtocol = 1004
     case overloaded = 1005
     case timeout = 1006
+    case outOfOrder = 1007
 
     /// The machine-readable `data.reason`.
     public var reason: String {
@@ -26,6 +27,7 @@ public enum RPCErrorCode: Int, Sendable, CaseIterable, Codable {
         case .unsupportedProtocol: return "unsupported_protocol"
         case .overloaded: return "overloaded"
         case .timeout: return "timeout"
+        case .outOfOrder: return "out_of_order"
         }
     }
 
@@ -35,7 +37,7 @@ public enum RPCErrorCode: Int, Sendable, CaseIterable, Codable {
         switch self {
         case .parseError, .invalidRequest, .unauthenticated, .frameTooLarge, .unsupportedProtocol, .timeout:
             return true
-        case .methodNotFound, .invalidParams, .internal, .forbidden, .overloaded:
+        case .methodNotFound, .invalidParams, .internal, .forbidden, .overloaded, .outOfOrder:
             return false
         }
     }
@@ -51,10 +53,13 @@ public struct RPCError: Error, Sendable, Equatable, Codable, CustomStringConvert
     public struct Details: Sendable, Equatable, Codable {
         public var reason: String
         public var retryable: Bool
+        /// With `out_of_order`: the checkpoint the agent resumes after.
+        public var checkpoint: Int64?
 
-        public init(reason: String, retryable: Bool) {
+        public init(reason: String, retryable: Bool, checkpoint: Int64? = nil) {
             self.reason = reason
             self.retryable = retryable
+            self.checkpoint = checkpoint
         }
     }
 
@@ -85,4 +90,9 @@ public struct RPCError: Error, Sendable, Equatable, Codable, CustomStringConvert
     public static func forbidden(_ message: String) -> RPCError { RPCError(.forbidden, message) }
     public static func timeout(_ message: String) -> RPCError { RPCError(.timeout, message) }
     public static func overloaded(_ message: String) -> RPCError { RPCError(.overloaded, message) }
+    public static func outOfOrder(_ message: String, checkpoint: Int64) -> RPCError {
+        var error = RPCError(.outOfOrder, message)
+        error.data?.checkpoint = checkpoint
+        return error
+    }
 }

@@ -10,22 +10,29 @@ extension Method {
     public static let put = "put"
     public static let resolve = "resolve"
     public static let closeRound = "closeRound"
+    public static let rejected = "rejected"
 
 }
 
-/// `push` params: records in the agent's change-log order, and the sequence number of the last.
+/// `push` params: records in the agent's change-log order, the position the batch continues from,
+/// and the sequence number of the last.
 ///
 /// Records stay raw JSON here so that one malformed record is rejected on its own while the rest
 /// of the batch is applied.
 public struct PushParams: Codable, Sendable, Equatable {
     public var records: [JSONValue]
+    /// The `upto` of the batch before, or the hello checkpoint for the first (DESIGN §3.3).
+    public var after: Int64
     public var upto: Int64
+    /// The agent's own log head at `upto` (an extension: the coordinator returns it at hello).
+    public var head: String?
 
-    public init(records: [JSONValue], upto: Int64) {
+    public init(records: [JSONValue], after: Int64, upto: Int64, head: String? = nil) {
         self.records = records
+        self.after = after
         self.upto = upto
+        self.head = head
     }
-
 }
 
 /// `push` result: per-record outcomes, sent only after the batch and the checkpoint committed.
@@ -70,16 +77,18 @@ public struct PullParams: Codable, Sendable, Equatable {
 
 }
 
-/// `pull` result: versions meant for the agent after `since`, the position they bring it to,
-/// and whether more are waiting.
+/// `pull` result: versions meant for the agent after `since`, the position they bring it to with
+/// the log's hash-chain head there, and whether more are waiting.
 public struct PullResult: Codable, Sendable, Equatable {
     public var records: [JSONValue]
     public var upto: Int64
+    public var head: String
     public var more: Bool
 
-    public init(records: [JSONValue], upto: Int64, more: Bool) {
+    public init(records: [JSONValue], upto: Int64, head: String, more: Bool) {
         self.records = records
         self.upto = upto
+        self.head = head
         self.more = more
     }
 }
@@ -100,7 +109,8 @@ public struct StatusResult: Codable, Sendable, Equatable {
         public var online: Bool
         /// When the coordinator last heard from it (ISO 8601), if ever since it started.
         public var lastSeen: String?
-        /// The highest change-log sequence number of this township the coordinator holds.
+        /// The township's newest store, and the highest change of it the coordinator holds.
+        public var store: String?
         public var checkpoint: Int64
         /// What the agent last reported in a ping: its newest sequence number and unsent changes.
         public var reportedSeq: Int64?
@@ -109,11 +119,18 @@ public struct StatusResult: Codable, Sendable, Equatable {
         public var ballots: Int
         public var findings: Int
         public var conflicts: Int
+        /// Versions it sent that were refused and are held aside.
+        public var rejected: Int
 
-        public init(node: String, online: Bool, lastSeen: String?, checkpoint: Int64, reportedSeq: Int64?, outbox: Int64?, ballots: Int, findings: Int, conflicts: Int) {
+        public init(
+            node: String, online: Bool, lastSeen: String?, store: String?, checkpoint: Int64, reportedSeq: Int64?, outbox: Int64?, ballots: Int,
+            findings: Int, conflicts: Int, rejected: Int
+        ) {
             self.node = node
             self.online = online
             self.lastSeen = lastSeen
+            self.store = store
+            self.rejected = rejected
             self.checkpoint = checkpoint
             self.reportedSeq = reportedSeq
             self.outbox = outbox
@@ -131,10 +148,14 @@ public struct StatusResult: Codable, Sendable, Equatable {
         public var contests: Int
         public var openConflicts: Int
         public var quarantined: Int
+        public var rejected: Int
         /// The coordinator's newest change-log sequence number.
         public var seq: Int64
 
-        public init(townships: Int, online: Int, ballots: Int, findings: Int, contests: Int, openConflicts: Int, quarantined: Int, seq: Int64) {
+        public init(
+            townships: Int, online: Int, ballots: Int, findings: Int, contests: Int, openConflicts: Int, quarantined: Int, rejected: Int, seq: Int64
+        ) {
+            self.rejected = rejected
             self.townships = townships
             self.online = online
             self.ballots = ballots
@@ -285,5 +306,51 @@ public struct CloseRoundResult: Codable, Sendable, Equatable {
         self.contest = contest
         self.round = round
         self.newlyClosed = newlyClosed
+    }
+}
+
+/// `rejected` params: optionally one township, and how many at most (newest first).
+public struct RejectedParams: Codable, Sendable, Equatable {
+    public var township: String?
+    public var limit: Int?
+
+    public init(township: String? = nil, limit: Int? = nil) {
+        self.township = township
+        self.limit = limit
+    }
+}
+
+/// `rejected` result: versions held aside because they were refused (DESIGN §3.5).
+public struct RejectedResult: Codable, Sendable, Equatable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var key: String
+        public var township: String
+        /// The node that sent it, and from which of its stores.
+        public var sender: String
+        public var store: String
+        /// `forbidden`, `forged_clock` or `invalid`.
+        public var reason: String
+        public var message: String
+        /// When it was refused, ISO 8601.
+        public var at: String
+        /// The version itself, as it was sent.
+        public var version: JSONValue
+
+        public init(key: String, township: String, sender: String, store: String, reason: String, message: String, at: String, version: JSONValue) {
+            self.key = key
+            self.township = township
+            self.sender = sender
+            self.store = store
+            self.reason = reason
+            self.message = message
+            self.at = at
+            self.version = version
+        }
+    }
+
+    public var rejected: [Entry]
+
+    public init(rejected: [Entry]) {
+        self.rejected = rejected
     }
 }

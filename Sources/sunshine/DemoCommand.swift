@@ -59,7 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
             let office = Township(store: stores[township]!)
             for serial in 1...ballots {
                 let choices = Array(Self.candidates.map(\.id).shuffled(using: &random).prefix(Int.random(in: 1...3, using: &random)))
-                try await office.record(Ballot(contest: Self.contest, round: "vote-1", station: "s01", serial: Int64(serial), choices: choices, valid: serial % 25 != 0))
+                try await office.record(Ballot(contest: Self.contest(township), round: "vote-1", station: "s01", serial: Int64(serial), choices: choices, valid: serial % 25 != 0))
             }
             try await office.write(Finding(team: "team-\(township.suffix(2))", category: "procedure", severity: .medium, status: .open,
                                            title: "Ballot box seal checked at opening", details: "Seal intact; number recorded."), id: "seal-check")
@@ -99,8 +99,10 @@ struct DemoCommand: AsyncParsableCommand {
                 hello: HelloParams(node: "operator", role: .operator, software: "sunshine-demo")
             ) { county, _ in
             var firstAgent = firstStart
-            _ = try await county.call(Method.put, params: PutParams(kind: "contest", key: Contest.key(Self.contest), data: Self.contestData), returning: VersionResult.self)
-            say("The operator published contest \(Self.contest).")
+            for township in names {
+                _ = try await county.call(Method.put, params: PutParams(kind: "contest", key: Contest.key(Self.contest(township)), data: Self.contestData(township)), returning: VersionResult.self)
+            }
+            say("The operator published a contest for each township's election (\(Self.contest(names[0])), …).")
 
             try await waitForOutboxes(names, stores)
             try await printStatus(county, "\nEvery outbox drained. What the coordinator sees:")
@@ -114,7 +116,7 @@ struct DemoCommand: AsyncParsableCommand {
                                            title: "Ballot box seal checked at opening", details: "Seal number differs from the log.",
                                            notes: ["Photographed the seal."]), id: "seal-check")
             for serial in (ballots + 1)...(ballots + 10) {
-                try await office.record(Ballot(contest: Self.contest, round: "vote-1", station: "s02", serial: Int64(serial), choices: ["cand-01"]))
+                try await office.record(Ballot(contest: Self.contest(first), round: "vote-1", station: "s02", serial: Int64(serial), choices: ["cand-01"]))
             }
             _ = try await county.call(Method.put, params: PutParams(kind: "finding", key: key, data: Finding(
                 team: "team-01", category: "procedure", severity: .medium, status: .resolved, title: "Ballot box seal checked at opening",
@@ -149,10 +151,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     // MARK: Sample data
 
-    static let contest = "committee-2026"
+    static func contest(_ township: String) -> String { "committee-2026-\(township)" }
     static let candidates = (1...6).map { Contest.Candidate(id: String(format: "cand-%02d", $0), name: ["Li Wei", "Wang Fang", "Zhang Min", "Liu Yang", "Chen Jing", "Zhao Lei"][$0 - 1]) }
-    static var contestData: JSONValue {
-        Contest(title: "Township party committee", township: "county", seats: 3, rounds: ["rec-1", "rec-2", "vote-1", "vote-2"], candidates: candidates).json
+    static func contestData(_ township: String) -> JSONValue {
+        Contest(title: "Township party committee", township: township, seats: 3, rounds: ["rec-1", "rec-2", "vote-1", "vote-2"], candidates: candidates).json
     }
 
     // MARK: Helpers
@@ -188,13 +190,14 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     private func printTally(_ county: RPCConnection, expected: Int) async throws {
-        let tally = try await county.call(Method.tally, params: TallyParams(contest: Self.contest, round: "vote-1"), returning: TallyResult.self)
-        guard let round = tally.rounds.first else { return }
-        say("\nTally of \(round.title), \(round.round) (\(round.townshipsReporting.count) townships reporting):")
-        for candidate in round.candidates.sorted(by: { $0.votes > $1.votes }) {
-            say("  \(pad(candidate.name, 10)) \(candidate.votes)")
+        let rounds = try await county.call(Method.tally, params: TallyParams(round: "vote-1"), returning: TallyResult.self).rounds
+        say("\nTally of round vote-1 in \(rounds.count) townships' elections:")
+        for round in rounds {
+            let leader = round.candidates.max { $0.votes < $1.votes }
+            say("  \(pad(round.contest, 32)) \(round.valid) valid, \(round.invalid) invalid, \(round.quarantined) quarantined; most votes: \(leader.map { "\($0.name) (\($0.votes))" } ?? "none")")
         }
-        say("  \(round.valid) valid, \(round.invalid) invalid, \(round.quarantined) quarantined — \(round.valid + round.invalid + round.quarantined) of the \(expected) ballots recorded")
+        let counted = rounds.reduce(0) { $0 + $1.valid + $1.invalid + $1.quarantined }
+        say("  \(counted) of the \(expected) ballots recorded")
     }
 
     private func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }

@@ -9,12 +9,19 @@ import Testing
 @Suite struct CountyTests {
     let county = County(store: InMemoryStore(node: "coordinator"))
 
+    /// A push from the township's one store, continuing from the county's checkpoint for it.
     private func push(_ records: [JSONValue], upto: Int64, from agent: String) async throws -> PushOutcome {
-        try await county.push(PushBatch(entries: records.map(PushBatch.Entry.init(json:)), upto: upto), from: agent)
+        let session = AgentSession(node: agent, store: "")
+        let after = try await county.checkpoint(of: session)
+        return try await county.push(PushBatch(entries: records.map(PushBatch.Entry.init(json:)), after: after, upto: upto), from: session)
     }
 
     private func push(_ records: [Record], upto: Int64, from agent: String) async throws -> PushOutcome {
-        try await county.push(PushBatch(records: records, upto: upto), from: agent)
+        try await push(records.map(\.json), upto: upto, from: agent)
+    }
+
+    private func pull(since: Int64, limit: Int, for township: String) async throws -> PullPage {
+        try await county.pull(since: since, limit: limit, maxBytes: 1 << 20, for: Routing.Reader(township: township, store: ""))
     }
 
     private func put(_ kind: RecordKind, _ key: String, _ data: JSONValue) async throws -> Written {
@@ -53,19 +60,20 @@ import Testing
         let refusedKeys = [otherTownship.key, foreignOrigin.key, contest.key, forged.key, ballot("township-01", 3).key]
         let stored = try await county.store.read { reader in try refusedKeys.compactMap { try reader.current(of: $0) } }
         #expect(stored.isEmpty, "nothing rejected is stored")
-        #expect(try await county.checkpoint(of: "township-01") == 8)
+        #expect(try await county.checkpoint(of: AgentSession(node: "township-01", store: "")) == 8)
     }
 
     @Test func aTownshipMayAdvanceOnlyItsOwnClockEntry() async throws {
-        // The county edited township-01's finding (coordinator:1); the township builds on it: fine.
+        // The county edited township-01's finding; the township builds on it: fine.
         let base = Record(key: "finding/township-01/f", kind: .finding, township: "township-01", clock: VersionVector(["township-01": 1]), origin: "township-01", at: "",
                           data: ["team": "t", "category": "c", "severity": "low", "status": "open", "title": "x"])
         _ = try await push([base], upto: 1, from: "township-01")
-        _ = try await put(.finding, base.key, base.data)
+        let countyEdit = try await put(.finding, base.key, base.data).record
+        let countyActor = try #require(countyEdit.clock.counters.keys.first { Actor.node(of: $0) == "coordinator" })
         var next = base
-        next.clock = VersionVector(["township-01": 2, "coordinator": 1])
-        var beyond = base
-        beyond.clock = VersionVector(["township-01": 3, "coordinator": 2])
+        next.clock = countyEdit.clock.incremented(for: "township-01")
+        var beyond = next
+        beyond.clock = VersionVector(next.clock.counters.merging([countyActor: 2, "township-01": 3]) { $1 })
         let result = try await push([next, beyond], upto: 3, from: "township-01")
         #expect(result.accepted == 1)
         #expect(result.rejected.map(\.error.reason) == ["forged_clock"])
@@ -80,14 +88,18 @@ import Testing
         #expect(try await county.status().totals.ballots == 5)
     }
 
-    @Test func theCheckpointNeverMovesBackwards() async throws {
-        _ = try await push([Record](), upto: 40, from: "township-02")
-        _ = try await push([Record](), upto: 12, from: "township-02")
-        #expect(try await county.checkpoint(of: "township-02") == 40)
+    @Test func theCheckpointAdvancesOnlyOverContiguousBatches() async throws {
+        let store = AgentSession(node: "township-02", store: "")
+        _ = try await county.push(PushBatch(records: [], after: 0, upto: 40), from: store)
+        await #expect(throws: CountyError.outOfOrder(checkpoint: 40)) {
+            _ = try await county.push(PushBatch(records: [ballot("township-02", 1)], after: 12, upto: 13), from: store)
+        }
+        #expect(try await county.checkpoint(of: store) == 40)
+        #expect(try await county.status().totals.ballots == 0, "nothing of an out-of-order batch is applied")
     }
 
     @Test func aDuplicatedSerialIsQuarantinedFlaggedAndNotCounted() async throws {
-        try await publishContest()
+        _ = try await put(.contest, "contest/county/committee-2026", contest(for: "township-03").json)
         let original = ballot("township-03", 77, choices: ["cand-01"])
         let twin = ballot("township-03", 77, choices: ["cand-02"])
         let result = try await push([ballot("township-03", 1), original, twin], upto: 3, from: "township-03")
@@ -105,7 +117,10 @@ import Testing
     }
 
     @Test func theTallyEqualsAnIndependentCountAndAClosedRoundQuarantinesLaterBallots() async throws {
-        try await publishContest()
+        // One contest per township's election: each counts only its own township's papers.
+        for township in ["township-01", "township-02", "township-03"] {
+            _ = try await put(.contest, Contest.key("committee-\(township)"), contest(for: township).json)
+        }
         var random = SystemRandomNumberGenerator()
         var expected: [String: Int] = [:]
         var valid = 0
@@ -122,8 +137,9 @@ import Testing
                 default: choices = Array(["cand-01", "cand-02", "cand-03"].shuffled(using: &random).prefix(pick % 3))
                 }
                 let clerkValid = serial % 17 != 0
-                let record = Record(key: paper(serial, choices: choices, valid: clerkValid).key(township: township), kind: .ballot, township: township,
-                                    clock: VersionVector([township: 1]), origin: township, at: "", data: paper(serial, choices: choices, valid: clerkValid).json)
+                let sheet = paper(serial, contest: "committee-\(township)", choices: choices, valid: clerkValid)
+                let record = Record(key: sheet.key(township: township), kind: .ballot, township: township,
+                                    clock: VersionVector([township: 1]), origin: township, at: "", data: sheet.json)
                 batch.append(record)
                 if clerkValid && pick > 1 {
                     valid += 1
@@ -135,23 +151,30 @@ import Testing
             _ = try await push(batch, upto: 60, from: township)
             if township == "township-01" { sent = batch }
         }
-        let round = try #require(try await county.tally(contest: "committee-2026", round: "vote-1").first)
-        #expect(round.valid == valid)
-        #expect(round.invalid == invalid)
-        #expect(Dictionary(uniqueKeysWithValues: round.candidates.map { ($0.id, $0.votes) }) == ["cand-01": expected["cand-01"] ?? 0, "cand-02": expected["cand-02"] ?? 0, "cand-03": expected["cand-03"] ?? 0])
-        #expect(round.townshipsReporting == ["township-01", "township-02", "township-03"])
+        let rounds = try await county.tally(round: "vote-1")
+        #expect(rounds.map(\.contest) == ["committee-township-01", "committee-township-02", "committee-township-03"])
+        #expect(rounds.map(\.valid).reduce(0, +) == valid)
+        #expect(rounds.map(\.invalid).reduce(0, +) == invalid)
+        var votes: [String: Int] = [:]
+        for round in rounds { for candidate in round.candidates { votes[candidate.id, default: 0] += candidate.votes } }
+        #expect(votes == ["cand-01": expected["cand-01"] ?? 0, "cand-02": expected["cand-02"] ?? 0, "cand-03": expected["cand-03"] ?? 0])
+        #expect(rounds.map(\.townshipsReporting) == [["township-01"], ["township-02"], ["township-03"]])
+        let round = rounds[0]
 
-        #expect(try await county.closeRound(contest: "committee-2026", round: "vote-1"))
-        let late = ballot("township-01", 500)
+        #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1"))
+        let late = Record(
+            key: paper(500, contest: "committee-township-01").key(township: "township-01"), kind: .ballot, township: "township-01",
+            clock: VersionVector(["township-01": 1]), origin: "township-01", at: "", data: paper(500, contest: "committee-township-01").json
+        )
         let result = try await push([late, sent[0]], upto: 61, from: "township-01")
         #expect(result.rejected.map(\.error.reason) == ["round_closed"])
         #expect(result.duplicates == 1, "a resend of a ballot accepted before the close is still a duplicate")
-        let after = try #require(try await county.tally(contest: "committee-2026", round: "vote-1").first)
+        let after = try #require(try await county.tally(contest: "committee-township-01", round: "vote-1").first)
         #expect(after.closed)
-        #expect(after.valid == valid)
+        #expect(after.valid == round.valid)
         #expect(after.quarantined == 1)
         #expect(try await county.store.read { try $0.current(of: late.key) }?.quarantined == true, "the late ballot is kept")
-        #expect(try await county.closeRound(contest: "committee-2026", round: "vote-1") == false)
+        #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1") == false)
     }
 
     @Test func closingAnUnknownRoundSaysWhatExists() async throws {
@@ -182,14 +205,14 @@ import Testing
         _ = try await push(others, upto: 5, from: "township-02")
         try await publishContest()
         // township-01 is sent neither its own ballots nor township-02's, only the contest.
-        let page = try await county.pull(since: 0, limit: 500, for: "township-01")
+        let page = try await pull(since: 0, limit: 500, for: "township-01")
         #expect(page.records.map(\.kind) == [.contest])
         #expect(page.more == false)
         #expect(page.upto == 11)
         // The county resolves nothing but pages are bounded: township-02 sees the contest in pages of 1.
-        let first = try await county.pull(since: 0, limit: 1, for: "township-02")
+        let first = try await pull(since: 0, limit: 1, for: "township-02")
         #expect(first.records.count == 1 && first.more)
-        #expect(try await county.pull(since: first.upto, limit: 1, for: "township-02").records.isEmpty)
+        #expect(try await pull(since: first.upto, limit: 1, for: "township-02").records.isEmpty)
     }
 }
 

@@ -98,12 +98,13 @@ func findingRecord(
     @Test func ballotsCountOnlyWhenValidWithinSeatsAndForCandidates() {
         let contest = Contest(title: "t", township: "township-03", seats: 2, rounds: ["vote-1"], candidates: [.init(id: "a", name: "A"), .init(id: "b", name: "B"), .init(id: "c", name: "C")])
         let ballot = { (choices: [String], valid: Bool) in Ballot(contest: "x", round: "vote-1", station: "s", serial: 1, choices: choices, valid: valid) }
-        #expect(contest.counts(ballot(["a"], true)))
-        #expect(contest.counts(ballot(["a", "b"], true)))
-        #expect(contest.counts(ballot([], true)))
-        #expect(!contest.counts(ballot(["a", "b", "c"], true)), "more choices than seats")
-        #expect(!contest.counts(ballot(["a", "a"], true)), "a candidate twice")
-        #expect(!contest.counts(ballot(["zz"], true)), "not a candidate")
-        #expect(!contest.counts(ballot(["a"], false)), "judged invalid by the clerk")
+        #expect(contest.counts(ballot(["a"], true), from: "township-03"))
+        #expect(contest.counts(ballot(["a", "b"], true), from: "township-03"))
+        #expect(contest.counts(ballot([], true), from: "township-03"))
+        #expect(!contest.counts(ballot(["a", "b", "c"], true), from: "township-03"), "more choices than seats")
+        #expect(!contest.counts(ballot(["a", "a"], true), from: "township-03"), "a candidate twice")
+        #expect(!contest.counts(ballot(["zz"], true), from: "township-03"), "not a candidate")
+        #expect(!contest.counts(ballot(["a"], false), from: "township-03"), "judged invalid by the clerk")
+        #expect(!contest.counts(ballot(["a"], true), from: "township-04"), "a paper of another township's election")
     }
 }

@@ -22,9 +22,9 @@ final class TestResponder: RPCResponder, @unchecked Sendable {
     var hellos: [String] { lock.withLock { _hellos } }
     var closed: Int { lock.withLock { _closed } }
 
-    func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> Int64 {
+    func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> HelloAcceptance {
         lock.withLock { _hellos.append(peer.identity.node) }
-        return 42
+        return HelloAcceptance(checkpoint: 42)
     }
 
     func respond(to method: String, payload: MessagePayload, on connection: RPCConnection) async throws -> any Encodable & Sendable {

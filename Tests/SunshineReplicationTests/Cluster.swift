@@ -42,6 +42,11 @@ final class Cluster: Sendable {
 
         var county: County { service.county }
 
+        /// The county's checkpoint of `node`'s newest store.
+        func checkpoint(_ node: String) async throws -> Int64 {
+            try await county.status().townships.first { $0.node == node }?.checkpoint ?? 0
+        }
+
         func stop() async {
             task.cancel()
             _ = await task.result

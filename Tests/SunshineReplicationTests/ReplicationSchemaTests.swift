@@ -42,15 +42,15 @@ import Testing
         }
         var forged = papers[0]
         forged.data = paper(1, choices: ["cand-02"]).json
-        let push = PushParams(records: (papers + [finding, forged]).map(\.json) + [["key": "ballot/township-01/nonsense"]], upto: 4)
-        lines.append(try request(Method.push, PushParams(records: (papers + [finding]).map(\.json), upto: 4)))
-        let pushed = PushResult(try await county.push(PushBatch(push), from: "township-01"))
+        let push = PushParams(records: (papers + [finding, forged]).map(\.json) + [["key": "ballot/township-01/nonsense"]], after: 0, upto: 4)
+        lines.append(try request(Method.push, PushParams(records: (papers + [finding]).map(\.json), after: 0, upto: 4, head: String(repeating: "ab", count: 32))))
+        let pushed = PushResult(try await county.push(PushBatch(push), from: AgentSession(node: "township-01", store: String(repeating: "5f", count: 16))))
         #expect(pushed.rejected.count == 1 && pushed.conflicts == 1)
         lines.append(try response(Method.push, pushed))
 
         lines.append(try request(Method.pull, PullParams(since: 0, limit: 100)))
         lines.append(try request(Method.pull, PullParams(since: 0)))
-        lines.append(try response(Method.pull, PullResult(try await county.pull(since: 0, limit: nil, for: "township-02"))))
+        lines.append(try response(Method.pull, PullResult(try await county.pull(since: 0, limit: nil, maxBytes: 1 << 20, for: Routing.Reader(township: "township-02", store: "")))))
         lines.append(SchemaCheck.line(Method.changed, String(buffer: try OutboundMessage.notification(method: Method.changed, params: ChangedParams(upto: 9)))))
 
         lines.append(try request(Method.status, EmptyResult()))
@@ -63,9 +63,19 @@ import Testing
         #expect(!conflicts.conflicts.isEmpty)
         lines.append(try response(Method.conflicts, conflicts))
 
-        let resolve = ResolveParams(key: papers[0].key, data: papers[0].data)
+        // A county edit concurrent with the township's finding opens a conflict the county resolves.
+        var concurrent = finding
+        concurrent.clock = VersionVector(["township-01.0123456789ab": 1])
+        concurrent.data = Finding(team: "t", category: "procedure", severity: .low, status: .open, title: "Seal (2)").json
+        _ = try await county.push(PushBatch(records: [concurrent], after: 4, upto: 5), from: AgentSession(node: "township-01", store: String(repeating: "5f", count: 16)))
+        let resolve = ResolveParams(key: finding.key, data: finding.data)
         lines.append(try request(Method.resolve, resolve))
         lines.append(try response(Method.resolve, VersionResult(record: try await county.resolve(key: resolve.key, data: resolve.data).record.json)))
+        lines.append(try request(Method.rejected, RejectedParams(township: "township-01", limit: 10)))
+        lines.append(try request(Method.rejected, RejectedParams()))
+        let rejected = RejectedResult(try await county.rejected(township: nil, limit: nil))
+        #expect(rejected.rejected.map(\.key) == ["ballot/township-01/nonsense"], "the refused record is held aside")
+        lines.append(try response(Method.rejected, rejected))
         let close = CloseRoundParams(contest: "committee-2026", round: "vote-1")
         lines.append(try request(Method.closeRound, close))
         let newlyClosed = try await county.closeRound(contest: close.contest, round: close.round)
@@ -74,10 +84,10 @@ import Testing
         // Negative controls: the record schemas are not vacuous.
         var badBallot = papers[1].json.objectValue!
         badBallot["data"] = ["contest": "c", "round": "r", "station": "s", "serial": -1, "choices": [], "valid": true]
-        lines.append(SchemaCheck.line(Method.push, String(buffer: try OutboundMessage.request(id: 1, method: Method.push, params: PushParams(records: [.object(badBallot)], upto: 1))), expectInvalid: true))
+        lines.append(SchemaCheck.line(Method.push, String(buffer: try OutboundMessage.request(id: 1, method: Method.push, params: PushParams(records: [.object(badBallot)], after: 0, upto: 1))), expectInvalid: true))
         var badClock = finding.json.objectValue!
         badClock["clock"] = ["township-01": 0]
-        lines.append(SchemaCheck.line(Method.push, String(buffer: try OutboundMessage.request(id: 1, method: Method.push, params: PushParams(records: [.object(badClock)], upto: 1))), expectInvalid: true))
+        lines.append(SchemaCheck.line(Method.push, String(buffer: try OutboundMessage.request(id: 1, method: Method.push, params: PushParams(records: [.object(badClock)], after: 0, upto: 1))), expectInvalid: true))
 
         let result = try SchemaCheck.validate(lines)
         #expect(result.status == 0, "\(result.output)")

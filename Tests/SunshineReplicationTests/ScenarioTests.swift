@@ -61,7 +61,7 @@ import Testing
         agent.start()
         try await eventually("the first pushes are answered") { agent.pushes >= 3 }
         await agent.stop()  // cancelled with pushes in flight: a crash as far as the protocol can tell
-        let partial = try await coordinator.county.checkpoint(of: "township-02")
+        let partial = try await coordinator.checkpoint("township-02")
         #expect(partial > 0 && partial < 1_500, "the agent was stopped in the middle (checkpoint \(partial))")
 
         // Restarted, with the same store and no memory of what it sent.
@@ -71,7 +71,7 @@ import Testing
         let versions = try await coordinator.county.store.versionCounts(kind: .ballot)
         #expect(versions.count == 1_500)
         #expect(versions.values.allSatisfy { $0 == 1 }, "a re-sent version is a duplicate, not a second ballot")
-        #expect(try await coordinator.county.checkpoint(of: "township-02") == 1_500)
+        #expect(try await coordinator.checkpoint("township-02") == 1_500)
         await restarted.stop()
         await coordinator.stop()
     }
@@ -95,13 +95,13 @@ import Testing
 
         // The county's disk fails; yesterday's copy is restored on the same address.
         let restored = try await cluster.startCoordinator(store: try SQLiteStore(path: backup, node: "coordinator"), port: coordinator.endpoint.port)
-        #expect(try await restored.county.checkpoint(of: "township-01") == 50)
+        #expect(try await restored.checkpoint("township-01") == 50)
         try await eventually("the agents re-send what the restored copy lacks") {
             try await restored.county.store.versionCounts(kind: .ballot).count == 240
         }
         let versions = try await restored.county.store.versionCounts(kind: .ballot)
         #expect(versions.values.allSatisfy { $0 == 1 })
-        #expect(try await restored.county.checkpoint(of: "township-02") == 120)
+        #expect(try await restored.checkpoint("township-02") == 120)
         for agent in agents { await agent.stop() }
         await restored.stop()
     }
@@ -187,7 +187,7 @@ import Testing
         }
         try await cluster.connect(to: coordinator.endpoint) { county in
             do {
-                _ = try await county.call(Method.push, params: PushParams(records: [], upto: 0), returning: PushResult.self)
+                _ = try await county.call(Method.push, params: PushParams(records: [], after: 0, upto: 0), returning: PushResult.self)
                 Issue.record("an operator pushed")
             } catch let error as RPCError {
                 #expect(error.known == .forbidden)
@@ -206,7 +206,7 @@ import Testing
                               clock: VersionVector(["township-01": 1]), origin: "township-01", at: "", data: paper(1).json)
             let theirs = Record(key: paper(1).key(township: "township-02"), kind: .ballot, township: "township-02",
                                 clock: VersionVector(["township-02": 1]), origin: "township-02", at: "", data: paper(1).json)
-            let result = try await agent.call(Method.push, params: PushParams(records: [theirs.json, mine.json], upto: 2), returning: PushResult.self)
+            let result = try await agent.call(Method.push, params: PushParams(records: [theirs.json, mine.json], after: 0, upto: 2), returning: PushResult.self)
             #expect(result.accepted == 1)
             #expect(result.rejected.map(\.reason) == ["forbidden"])
             #expect(!agent.isClosed)

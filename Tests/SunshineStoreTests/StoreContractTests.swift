@@ -108,30 +108,41 @@ func ballot(_ township: String, serial: Int64 = 7, choice: String = "a", clock: 
     }
 
     @Test(arguments: StoreKind.allCases)
-    func theChangeLogServesEachTownshipWhatTheRoutingRuleSays(_ kind: StoreKind) async throws {
-        // Every kind × scope × origin the protocol allows, against the one rule in SunshineModel.
+    func theChangeLogServesEachStoreWhatTheRoutingRuleSays(_ kind: StoreKind) async throws {
+        // Every kind × scope × source the protocol allows, against the one rule in SunshineModel:
+        // versions a township's store sent itself come from that store (source), the county's own
+        // have none.
         let store = try kind.make()
-        var records: [Record] = []
+        var sent: [(record: Record, source: String?)] = []
         for scope in ["township-01", "township-02"] {
-            for origin in [scope, "coordinator"] {
-                records.append(finding([origin: 1], origin: origin, key: "finding/\(scope)/by-\(origin)"))
-                if origin == scope { records.append(ballot(scope)) }
-            }
+            sent.append((finding(["coordinator": 1], origin: "coordinator", key: "finding/\(scope)/by-county"), nil))
+            sent.append((finding([scope: 1], origin: scope, key: "finding/\(scope)/own"), "store-\(scope)"))
+            sent.append((ballot(scope), "store-\(scope)"))
         }
         let contestData = Contest(title: "t", township: "township-01", seats: 1, rounds: ["r"], candidates: [.init(id: "a", name: "A")]).json
-        records.append(Record(key: Contest.key("c"), kind: .contest, township: "county", clock: VersionVector(["coordinator": 1]), origin: "coordinator", at: "", data: contestData))
-        let all = records
-        try await store.write { tx in for record in all { try tx.apply(record) } }
-        for township in ["township-01", "township-02", "township-03"] {
-            let reader = Routing.Reader(township: township)
-            let served = try await store.read { try $0.changes(after: 0, for: reader, limit: 100) }.map(\.record)
-            #expect(served == records.filter(reader.reads), "\(township) is served exactly what the routing rule says")
-            for record in records {
-                #expect(Audience([record]).includes(township) == reader.reads(record), "fan-out and pull agree for \(record.key) at \(township)")
+        sent.append((Record(key: Contest.key("c"), kind: .contest, township: "county", clock: VersionVector(["coordinator": 1]), origin: "coordinator", at: "", data: contestData), nil))
+        let all = sent
+        try await store.write { tx in for (record, source) in all { try tx.apply(record, flag: nil, source: source) } }
+        let log = try await store.read { try $0.changes(after: 0, for: nil, limit: 100) }
+        #expect(log.map(\.source) == sent.map(\.source))
+        let readers = ["township-01", "township-02", "township-03"].flatMap { township in
+            // The township's own store, and the same township's store rebuilt empty.
+            [Routing.Reader(township: township, store: "store-\(township)"), Routing.Reader(township: township, store: "rebuilt")]
+        }
+        for reader in readers {
+            let served = try await store.read { try $0.changes(after: 0, for: reader, limit: 100) }
+            #expect(served == log.filter(reader.reads), "\(reader) is served exactly what the routing rule says")
+            for (index, (record, source)) in sent.enumerated() {
+                #expect(
+                    Audience([record], source: source).includes(reader) == reader.reads(log[index]),
+                    "fan-out and pull agree for \(record.key) at \(reader)"
+                )
             }
         }
+        let rebuilt = try await store.read { try $0.changes(after: 0, for: Routing.Reader(township: "township-01", store: "rebuilt"), limit: 100) }
+        #expect(rebuilt.contains { $0.record == ballot("township-01") }, "a rebuilt store gets its township's own ballots back")
         #expect(try await store.read { try $0.changes(after: 1, for: nil, limit: 2) }.map(\.seq) == [2, 3])
-        #expect(try await store.read { try $0.changes(after: 0, for: Routing.Reader(township: "township-01"), limit: 1) }.count == 1)
+        #expect(try await store.read { try $0.changes(after: 0, for: readers[0], limit: 1) }.count == 1)
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -5,7 +5,15 @@ public func paper(_ serial: Int, contest: String = "committee-2026", round: Stri
     Ballot(contest: contest, round: round, station: station, serial: Int64(serial), choices: choices, valid: valid)
 }
 
+/// A contest of township-01's election (DESIGN §3.4: only its own ballots count in it).
 public let sampleContest = Contest(
-    title: "Township party committee", township: "county", seats: 2, rounds: ["vote-1", "vote-2"],
+    title: "Township party committee", township: "township-01", seats: 2, rounds: ["vote-1", "vote-2"],
     candidates: [.init(id: "cand-01", name: "Li Wei"), .init(id: "cand-02", name: "Wang Fang"), .init(id: "cand-03", name: "Zhang Min")]
 )
+
+/// The same contest for another township's election.
+public func contest(for township: String) -> Contest {
+    var contest = sampleContest
+    contest.township = township
+    return contest
+}

@@ -122,7 +122,7 @@ import Testing
             (-32700, "parse_error", true), (-32600, "invalid_request", true), (-32601, "method_not_found", false),
             (-32602, "invalid_params", false), (-32603, "internal", false), (1001, "unauthenticated", true),
             (1002, "forbidden", false), (1003, "frame_too_large", true), (1004, "unsupported_protocol", true),
-            (1005, "overloaded", false), (1006, "timeout", true),
+            (1005, "overloaded", false), (1006, "timeout", true), (1007, "out_of_order", false),
         ]
         #expect(RPCErrorCode.allCases.count == expected.count)
         for (code, reason, closes) in expected {

@@ -16,17 +16,27 @@ import Testing
     private func emittedFrames() throws -> [String] {
         var lines = [
             line("hello", try OutboundMessage.request(id: 1, method: Method.hello, params: HelloParams(node: "township-03", role: .agent, software: "sunshine-agent/1"))),
-            line("hello", try OutboundMessage.request(id: 1, method: Method.hello, params: HelloParams(node: "operator-alice", role: .operator, software: "sunshine/1", maxFrame: 4_096))),
+            line("hello", try OutboundMessage.request(id: 1, method: Method.hello, params: HelloParams(node: "operator-alice", role: .operator, software: "sunshine/1", maxFrame: 65_536))),
+            line("hello", try OutboundMessage.request(id: 1, method: Method.hello, params: HelloParams(
+                node: "township-03", role: .agent, software: "sunshine-agent/1", store: String(repeating: "5f", count: 16),
+                pulled: PulledPosition(upto: 41, head: String(repeating: "0a", count: 32))
+            ))),
             line("hello", try OutboundMessage.response(id: 1, result: HelloResult(session: "5a5b6bb6", maxFrame: Frame.defaultMaxFrame, heartbeatMs: 5_000, checkpoint: 0))),
-            line("hello", try OutboundMessage.response(id: 9, result: HelloResult(session: "x", maxFrame: 2_048, heartbeatMs: 100, checkpoint: 123_456))),
+            line("hello", try OutboundMessage.response(id: 9, result: HelloResult(session: "x", maxFrame: 65_536, heartbeatMs: 100, checkpoint: 123_456))),
+            line("hello", try OutboundMessage.response(id: 9, result: HelloResult(
+                session: "x", maxFrame: 65_536, heartbeatMs: 100, checkpoint: 12, store: String(repeating: "5f", count: 16), pullFrom: 0,
+                checkpointHead: String(repeating: "0a", count: 32)
+            ))),
             line("ping", try OutboundMessage.request(id: 2, method: Method.ping, params: PingParams())),
             line("ping", try OutboundMessage.request(id: 3, method: Method.ping, params: PingParams(seq: 812, outbox: 17))),
             line("ping", try OutboundMessage.response(id: 3, result: EmptyResult())),
             line("bye", try OutboundMessage.notification(method: Method.bye, params: ByeParams(reason: "the agent is shutting down"))),
         ]
         for code in RPCErrorCode.allCases {
-            lines.append(line("ping", OutboundMessage.error(id: 4, RPCError(code, "A sentence saying what was wrong."))))
-            lines.append(line("ping", OutboundMessage.error(id: nil, RPCError(code, "A sentence saying what was wrong."))))
+            let error = code == .outOfOrder
+                ? RPCError.outOfOrder("A sentence saying what was wrong.", checkpoint: 812) : RPCError(code, "A sentence saying what was wrong.")
+            lines.append(line("ping", OutboundMessage.error(id: 4, error)))
+            lines.append(line("ping", OutboundMessage.error(id: nil, error)))
         }
         return lines
     }

@@ -16,7 +16,7 @@ public final class InMemoryStore: ReplicaStore {
 
     public init(node: String) {
         self.node = node
-        state = Mutex(MemoryState())
+        state = Mutex(MemoryState(identity: .fresh(for: node)))
     }
 
     /// A store restored from a file written by ``backup(to:)``: its change log replayed in order,
@@ -31,12 +31,26 @@ public final class InMemoryStore: ReplicaStore {
             for case let line? in lines {
                 if let record = line["record"], let seq = line["seq"]?.intValue {
                     let flag = line["flag"]?.stringValue.flatMap(VersionFlag.init)
-                    _ = try tx.apply(try Record(json: record), flag: flag)
+                    _ = try tx.apply(try Record(json: record), flag: flag, source: line["source"]?.stringValue)
                     guard try tx.latestSeq() == seq else { throw StoreError("The backup \(path) has a gap at change \(seq).") }
                 } else if let name = line["checkpoint"]?.stringValue, let seq = line["seq"]?.intValue {
                     try tx.setCheckpoint(name, to: seq)
                 } else if let contest = line["contest"]?.stringValue, let round = line["round"]?.stringValue {
                     tx.closeRound(ClosedRound(contest: contest, round: round), at: line["closedAt"]?.intValue ?? 0)
+                } else if let storeID = line["storeID"]?.stringValue, let actor = line["actor"]?.stringValue {
+                    tx.state.identity = StoreIdentity(storeID: storeID, actor: actor)
+                } else if let upto = line["pulledUpto"]?.intValue, let head = line["pulledHead"]?.stringValue {
+                    try tx.setPullPosition(PullPosition(upto: upto, head: head))
+                } else if let agent = line["agentStore"], let node = agent["node"]?.stringValue, let store = agent["store"]?.stringValue {
+                    try tx.saveAgentStore(AgentStore(
+                        node: node, store: store, checkpoint: agent["checkpoint"]?.intValue ?? 0,
+                        checkpointHead: agent["checkpointHead"]?.stringValue, lastHello: agent["lastHello"]?.intValue ?? 0
+                    ))
+                } else if let refusal = line["refusal"], let fields = refusal.objectValue?.compactMapValues(\.stringValue), fields.count == 8 {
+                    try tx.holdAside(Refusal(
+                        node: fields["node"]!, store: fields["store"]!, key: fields["key"]!, township: fields["township"]!,
+                        reason: fields["reason"]!, message: fields["message"]!, at: fields["at"]!, version: fields["version"]!
+                    ))
                 }
             }
         }
@@ -69,10 +83,26 @@ public final class InMemoryStore: ReplicaStore {
 
     public func backup(to path: String) async throws {
         let snapshot = state.withLock { $0 }
-        var lines: [JSONValue] = snapshot.log.map { entry in
+        var lines: [JSONValue] = [["storeID": .string(snapshot.identity.storeID), "actor": .string(snapshot.identity.actor)]]
+        lines += snapshot.log.map { entry in
             var line: [String: JSONValue] = ["seq": .int(entry.version.seq), "record": entry.version.record.json]
             if let flag = entry.version.flag { line["flag"] = .string(flag.rawValue) }
+            if let source = entry.version.source { line["source"] = .string(source) }
             return .object(line)
+        }
+        lines.append(["pulledUpto": .int(snapshot.pullPosition.upto), "pulledHead": .string(snapshot.pullPosition.head)])
+        lines += snapshot.agentStores.values.sorted { ($0.node, $0.store) < ($1.node, $1.store) }.map { agent in
+            var fields: [String: JSONValue] = [
+                "node": .string(agent.node), "store": .string(agent.store), "checkpoint": .int(agent.checkpoint), "lastHello": .int(agent.lastHello),
+            ]
+            if let head = agent.checkpointHead { fields["checkpointHead"] = .string(head) }
+            return ["agentStore": .object(fields)]
+        }
+        lines += snapshot.refusals.map { refusal in
+            ["refusal": [
+                "node": .string(refusal.node), "store": .string(refusal.store), "key": .string(refusal.key), "township": .string(refusal.township),
+                "reason": .string(refusal.reason), "message": .string(refusal.message), "at": .string(refusal.at), "version": .string(refusal.version),
+            ]]
         }
         lines += snapshot.checkpoints.sorted { $0.key < $1.key }.map { ["checkpoint": .string($0.key), "seq": .int($0.value)] }
         lines += snapshot.closedRounds.sorted { $0.value < $1.value }.map {
@@ -92,7 +122,16 @@ struct MemoryState: Sendable {
     struct Entry: Sendable {
         var version: StoredVersion
         var canonical: String
+        /// The log's hash-chain head after this version.
+        var head: [UInt8]
     }
+
+    struct AgentStoreKey: Hashable, Sendable {
+        var node: String
+        var store: String
+    }
+
+    var identity: StoreIdentity
 
     struct KeyClock: Hashable, Sendable {
         var key: String
@@ -108,6 +147,14 @@ struct MemoryState: Sendable {
     var checkpoints: [String: Int64] = [:]
     /// Closed rounds and the change-log position at which each closed.
     var closedRounds: [ClosedRound: Int64] = [:]
+    var pullPosition = PullPosition.start
+    var agentStores: [AgentStoreKey: AgentStore] = [:]
+    /// Refused versions in the order they were held aside.
+    var refusals: [Refusal] = []
+
+    init(identity: StoreIdentity) {
+        self.identity = identity
+    }
 
     func version(_ seq: Int64) -> StoredVersion { log[Int(seq - 1)].version }
 }
@@ -122,6 +169,32 @@ struct MemorySnapshot: MemoryQueries {
 }
 
 extension MemoryQueries {
+    func identity() throws -> StoreIdentity { state.identity }
+
+    func head(at seq: Int64) throws -> String? {
+        if seq == 0 { return LogChain.origin }
+        guard seq > 0, seq <= Int64(state.log.count) else { return nil }
+        return LogChain.hex(state.log[Int(seq - 1)].head)
+    }
+
+    func pullPosition() throws -> PullPosition { state.pullPosition }
+
+    func agentStore(node: String, store: String) throws -> AgentStore? {
+        state.agentStores[MemoryState.AgentStoreKey(node: node, store: store)]
+    }
+
+    func agentStores() throws -> [AgentStore] {
+        state.agentStores.values.sorted { ($0.node, $0.lastHello) < ($1.node, $1.lastHello) }
+    }
+
+    func refusals(township: String?, limit: Int) throws -> [Refusal] {
+        Array(state.refusals.reversed().filter { township == nil || $0.township == township || $0.node == township }.prefix(limit))
+    }
+
+    func refusalCounts() throws -> [String: Int] {
+        state.refusals.reduce(into: [:]) { $0[$1.node, default: 0] += 1 }
+    }
+
     func current(of key: String) throws -> CurrentRecord? {
         state.keys[key].map(CurrentRecord.init)
     }
@@ -147,7 +220,7 @@ extension MemoryQueries {
         var index = Int(max(seq, 0))
         while index < state.log.count && result.count < limit {
             let version = state.log[index].version
-            if reader?.reads(version.record) ?? true { result.append(version) }
+            if reader?.reads(version) ?? true { result.append(version) }
             index += 1
         }
         return result
@@ -217,11 +290,13 @@ extension MemoryQueries {
 /// One write transaction: it owns the state while it runs and journals how to undo each change.
 final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
     let node: String
-    var state = MemoryState()
+    /// Swapped with the store's state while the transaction runs.
+    var state: MemoryState
     private var undo: [(inout MemoryState) -> Void] = []
 
     init(node: String) {
         self.node = node
+        state = MemoryState(identity: StoreIdentity(storeID: "", actor: node))
     }
 
     /// Undoes every change of this transaction, newest first.
@@ -230,8 +305,8 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
         undo.removeAll()
     }
 
-    func apply(_ record: Record, flag: VersionFlag?) throws -> ApplyDecision {
-        try applyVersion(record, flag: flag)
+    func apply(_ record: Record, flag: VersionFlag?, source: String?) throws -> ApplyDecision {
+        try applyVersion(record, flag: flag, source: source)
     }
 
     func keyState(of key: String) throws -> KeyState? { state.keys[key] }
@@ -240,10 +315,11 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
         state.sameClock[MemoryState.KeyClock(key: key, clock: clock)] ?? []
     }
 
-    func append(_ record: Record, canonical: String, flag: VersionFlag?) throws -> Int64 {
+    func append(_ record: Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64 {
         let seq = Int64(state.log.count + 1)
         let keyClock = MemoryState.KeyClock(key: record.key, clock: record.clock)
-        state.log.append(.init(version: StoredVersion(seq: seq, record: record, flag: flag), canonical: canonical))
+        let head = LogChain.next(after: state.log.last?.head ?? LogChain.originBytes, canonical: canonical)
+        state.log.append(.init(version: StoredVersion(seq: seq, record: record, flag: flag, source: source), canonical: canonical, head: head))
         state.historyByKey[record.key, default: []].append(seq)
         state.byOrigin[record.origin, default: []].append(seq)
         state.sameClock[keyClock, default: []].append(canonical)
@@ -283,5 +359,39 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
     func closeRound(_ closed: ClosedRound, at seq: Int64) {
         state.closedRounds[closed] = seq
         undo.append { $0.closedRounds[closed] = nil }
+    }
+
+    func setPullPosition(_ position: PullPosition) throws {
+        let previous = state.pullPosition
+        state.pullPosition = position
+        undo.append { $0.pullPosition = previous }
+    }
+
+    func saveAgentStore(_ store: AgentStore) throws {
+        let key = MemoryState.AgentStoreKey(node: store.node, store: store.store)
+        let previous = state.agentStores.updateValue(store, forKey: key)
+        undo.append { $0.agentStores[key] = previous }
+    }
+
+    func holdAside(_ refusal: Refusal) throws -> Bool {
+        let held = state.refusals.filter { $0.node == refusal.node }
+        guard held.count < Refusal.maxPerNode, !held.contains(where: { CanonicalJSON.same($0.version, refusal.version) }) else { return false }
+        state.refusals.append(refusal)
+        undo.append { $0.refusals.removeLast() }
+        return true
+    }
+
+    func beginIncarnation() throws {
+        setIdentity(StoreIdentity(storeID: state.identity.storeID, actor: Actor.fresh(for: node)))
+    }
+
+    func renewIdentity() throws {
+        setIdentity(.fresh(for: node))
+    }
+
+    private func setIdentity(_ identity: StoreIdentity) {
+        let previous = state.identity
+        state.identity = identity
+        undo.append { $0.identity = previous }
     }
 }

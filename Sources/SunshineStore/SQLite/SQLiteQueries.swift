@@ -11,16 +11,13 @@ struct SQLiteSnapshot: SQLiteQueries {
     let db: Database
 }
 
-/// Records are stored as their canonical JSON text and read back through one decoder.
+/// Records are stored as their canonical JSON text and read back through one parser.
 enum RecordText {
-    private static let decoder = JSONDecoder()
-
     static func decode(_ text: String) throws -> SunshineModel.Record {
-        let json = try decoder.decode(JSONValue.self, from: Data(text.utf8))
         do {
-            return try Record(json: json)
+            return try Record(json: try JSONParser.parse(text))
         } catch {
-            throw StoreError("A stored record cannot be read back (\(error)); the database may be damaged.")
+            throw StoreError("A stored record cannot be read back (\(error)); the database may be damaged.", reason: .damaged)
         }
     }
 
@@ -29,17 +26,42 @@ enum RecordText {
     }
 }
 
+/// Names in the `meta` table.
+enum Meta {
+    static let storeID = "store_id"
+    static let actor = "actor"
+    static let pulledUpto = "pulled_upto"
+    static let pulledHead = "pulled_head"
+}
+
 extension SQLiteQueries {
+    private static var versionColumns: String { "seq, record, flag, source" }
+
     func storedVersion(_ row: Row) throws -> StoredVersion {
-        StoredVersion(seq: row["seq"], record: try RecordText.decode(row["record"]), flag: (row["flag"] as String?).flatMap(VersionFlag.init))
+        StoredVersion(
+            seq: row["seq"], record: try RecordText.decode(row["record"]), flag: (row["flag"] as String?).flatMap(VersionFlag.init),
+            source: row["source"]
+        )
+    }
+
+    func meta(_ name: String) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE name = ?"), arguments: [name])
+    }
+
+    func identity() throws -> StoreIdentity {
+        guard let storeID = try meta(Meta.storeID), let actor = try meta(Meta.actor) else {
+            throw StoreError("The store has no identity; the database may be damaged.", reason: .damaged)
+        }
+        return StoreIdentity(storeID: storeID, actor: actor)
     }
 
     func history(of key: String) throws -> [StoredVersion] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, record, flag FROM version WHERE key = ? ORDER BY seq"), arguments: [key])
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.versionColumns) FROM version WHERE key = ? ORDER BY seq"), arguments: [key])
             .map(storedVersion)
     }
 
-    /// The key's state from its `current` and `conflict` rows.
+    /// The key's state from its `current` and `conflict` rows and its siblings' versions: never
+    /// its whole history, so applying a version costs the same however often the key was edited.
     func keyState(of key: String) throws -> KeyState? {
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: """
@@ -53,8 +75,10 @@ extension SQLiteQueries {
 
     private func keyState(_ row: Row) throws -> KeyState {
         let siblings = try RecordText.seqs(row["siblings"]).map { seq in
-            guard let version = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, record, flag FROM version WHERE seq = ?"), arguments: [seq]) else {
-                throw StoreError("A current version (change \(seq)) is missing from history; the database may be damaged.")
+            guard let version = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(Self.versionColumns) FROM version WHERE seq = ?"), arguments: [seq]
+            ) else {
+                throw StoreError("A current version (change \(seq)) is missing from history; the database may be damaged.", reason: .damaged)
             }
             return try storedVersion(version)
         }
@@ -83,29 +107,39 @@ extension SQLiteQueries {
     }
 
     func latestSeq() throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT max(seq) FROM version") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM version")) ?? 0
+    }
+
+    func head(at seq: Int64) throws -> String? {
+        if seq == 0 { return LogChain.origin }
+        guard let bytes = try Data.fetchOne(db.cachedStatement(sql: "SELECT head FROM version WHERE seq = ?"), arguments: [seq]) else {
+            return nil
+        }
+        return LogChain.hex(Array(bytes))
     }
 
     func changes(after seq: Int64, for reader: Routing.Reader?, limit: Int) throws -> [StoredVersion] {
         let rows: [Row]
         if let reader {
             // The routing rule (SunshineModel.Routing) as SQL: its scope, or a county-wide kind,
-            // and not what the township wrote itself.
+            // and not what the reading store sent itself.
             let countyWide = Routing.countyWideKinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
             rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT seq, record, flag FROM version
-                WHERE seq > ? AND (township = ? OR kind IN (\(countyWide))) AND origin <> ?
+                SELECT \(Self.versionColumns) FROM version
+                WHERE seq > ? AND (township = ? OR kind IN (\(countyWide))) AND (source IS NULL OR source <> ?)
                 ORDER BY seq LIMIT ?
-                """), arguments: [seq, reader.township, reader.township, limit])
+                """), arguments: [seq, reader.township, reader.store, limit])
         } else {
-            rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, record, flag FROM version WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [seq, limit])
+            rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT \(Self.versionColumns) FROM version WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [seq, limit]
+            )
         }
         return try rows.map(storedVersion)
     }
 
     func outbox(of origin: String, after seq: Int64, limit: Int) throws -> [StoredVersion] {
         try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT seq, record, flag FROM version WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?"),
+            db.cachedStatement(sql: "SELECT \(Self.versionColumns) FROM version WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?"),
             arguments: [origin, seq, limit]
         ).map(storedVersion)
     }
@@ -124,6 +158,47 @@ extension SQLiteQueries {
             let name: String = row["name"]
             result[String(name.dropFirst(prefix.count))] = row["seq"]
         }
+        return result
+    }
+
+    func pullPosition() throws -> PullPosition {
+        guard let upto = try meta(Meta.pulledUpto).flatMap(Int64.init), let head = try meta(Meta.pulledHead) else { return .start }
+        return PullPosition(upto: upto, head: head)
+    }
+
+    private func agentStore(_ row: Row) -> AgentStore {
+        AgentStore(node: row["node"], store: row["store"], checkpoint: row["checkpoint"], checkpointHead: row["checkpoint_head"], lastHello: row["last_hello"])
+    }
+
+    func agentStore(node: String, store: String) throws -> AgentStore? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM agent_store WHERE node = ? AND store = ?"), arguments: [node, store])
+            .map(agentStore)
+    }
+
+    func agentStores() throws -> [AgentStore] {
+        try Row.fetchAll(db, sql: "SELECT * FROM agent_store ORDER BY node, last_hello").map(agentStore)
+    }
+
+    func refusals(township: String?, limit: Int) throws -> [Refusal] {
+        let rows: [Row]
+        if let township {
+            rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM refusal WHERE township = ? OR node = ? ORDER BY id DESC LIMIT ?", arguments: [township, township, limit]
+            )
+        } else {
+            rows = try Row.fetchAll(db, sql: "SELECT * FROM refusal ORDER BY id DESC LIMIT ?", arguments: [limit])
+        }
+        return rows.map { row in
+            Refusal(
+                node: row["node"], store: row["store"], key: row["key"], township: row["township"], reason: row["reason"],
+                message: row["message"], at: row["at"], version: row["version"]
+            )
+        }
+    }
+
+    func refusalCounts() throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT node, count(*) AS n FROM refusal GROUP BY node") { result[row["node"]] = row["n"] }
         return result
     }
 
@@ -174,17 +249,23 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     let db: Database
     let node: String
 
-    func apply(_ record: SunshineModel.Record, flag: VersionFlag?) throws -> ApplyDecision {
-        try applyVersion(record, flag: flag)
+    func apply(_ record: SunshineModel.Record, flag: VersionFlag?, source: String?) throws -> ApplyDecision {
+        try applyVersion(record, flag: flag, source: source)
     }
 
     func canonicals(of key: String, clock: VersionVector) throws -> [String] {
         try String.fetchAll(db.cachedStatement(sql: "SELECT record FROM version WHERE key = ? AND clock = ?"), arguments: [key, clock.description])
     }
 
-    func append(_ record: SunshineModel.Record, canonical: String, flag: VersionFlag?) throws -> Int64 {
-        try db.cachedStatement(sql: "INSERT INTO version (key, kind, township, origin, clock, record, flag) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [record.key, record.kind.rawValue, record.township, record.origin, record.clock.description, canonical, flag?.rawValue])
+    func append(_ record: SunshineModel.Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64 {
+        let previous = try Data.fetchOne(db.cachedStatement(sql: "SELECT head FROM version ORDER BY seq DESC LIMIT 1")).map(Array.init)
+        let head = LogChain.next(after: previous ?? LogChain.originBytes, canonical: canonical)
+        try db.cachedStatement(sql: """
+            INSERT INTO version (key, kind, township, origin, clock, record, flag, source, head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                record.key, record.kind.rawValue, record.township, record.origin, record.clock.description, canonical, flag?.rawValue, source,
+                Data(head),
+            ])
         return db.lastInsertedRowID
     }
 
@@ -221,5 +302,50 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
         guard try !isRoundClosed(contest: contest, round: round) else { return false }
         try db.execute(sql: "INSERT INTO closed_round (contest, round, closed_seq) VALUES (?, ?, ?)", arguments: [contest, round, try latestSeq()])
         return true
+    }
+
+    func setMeta(_ name: String, _ value: String) throws {
+        try db.cachedStatement(sql: "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+            .execute(arguments: [name, value])
+    }
+
+    func setPullPosition(_ position: PullPosition) throws {
+        try setMeta(Meta.pulledUpto, String(position.upto))
+        try setMeta(Meta.pulledHead, position.head)
+    }
+
+    func saveAgentStore(_ store: AgentStore) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO agent_store (node, store, checkpoint, checkpoint_head, last_hello) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (node, store) DO UPDATE SET checkpoint = excluded.checkpoint, checkpoint_head = excluded.checkpoint_head,
+                last_hello = excluded.last_hello
+            """).execute(arguments: [store.node, store.store, store.checkpoint, store.checkpointHead, store.lastHello])
+    }
+
+    func holdAside(_ refusal: Refusal) throws -> Bool {
+        let held = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM refusal WHERE node = ?"), arguments: [refusal.node]) ?? 0
+        guard held < Refusal.maxPerNode else { return false }
+        try db.cachedStatement(sql: """
+            INSERT INTO refusal (node, store, key, township, reason, message, at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (node, version) DO NOTHING
+            """).execute(arguments: [
+                refusal.node, refusal.store, refusal.key, refusal.township, refusal.reason, refusal.message, refusal.at, refusal.version,
+            ])
+        return db.changesCount > 0
+    }
+
+    func beginIncarnation() throws {
+        try setMeta(Meta.actor, Actor.fresh(for: node))
+    }
+
+    func renewIdentity() throws {
+        let fresh = StoreIdentity.fresh(for: node)
+        try setMeta(Meta.storeID, fresh.storeID)
+        try setMeta(Meta.actor, fresh.actor)
+    }
+
+    /// Gives a store that has none (a new file, or one from before store ids) its identity.
+    func ensureIdentity() throws {
+        if try meta(Meta.storeID) == nil { try renewIdentity() }
     }
 }

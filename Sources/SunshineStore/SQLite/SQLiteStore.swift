@@ -24,6 +24,7 @@ public final class SQLiteStore: ReplicaStore {
             // on the writer afterwards, outside a transaction (DESIGN §3.8).
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Schema.migrator.migrate(pool)
+            try pool.write { db in try SQLiteTransaction(db: db, node: node).ensureIdentity() }
             // Touch a data page, so a damaged file is refused now rather than at the first write.
             _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM version LIMIT 1") }
         } catch {

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The store's tables, created and evolved only by these migrations. A shipped migration is never
@@ -9,6 +10,13 @@ import GRDB
 /// * `conflict` lists keys whose siblings disagree, open until a dominating version arrives.
 /// * `checkpoint` holds named positions: per agent on the coordinator, `pulled` on an agent.
 /// * `closed_round` lists (contest, round) pairs after which ballots are quarantined.
+///
+/// v2 (the store's identity, the hash-chained log, refusals held aside):
+/// * `meta` holds the store id, the actor of local writes and the pull position.
+/// * `version.source` is the agent store a version was received from; `version.head` the log's
+///   hash-chain head after it (``LogChain``); `version_by_key_clock` finds equal-clock versions
+///   without reading a key's history.
+/// * `agent_store` is what the county holds of each agent store; `refusal` the versions held aside.
 enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -61,6 +69,47 @@ enum Schema {
                     PRIMARY KEY (contest, round)
                 );
                 """)
+        }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                ALTER TABLE version ADD COLUMN source TEXT;
+                ALTER TABLE version ADD COLUMN head BLOB;
+                CREATE INDEX version_by_key_clock ON version (key, clock);
+                CREATE TABLE agent_store (
+                    node TEXT NOT NULL,
+                    store TEXT NOT NULL,
+                    checkpoint INTEGER NOT NULL,
+                    checkpoint_head TEXT,
+                    last_hello INTEGER NOT NULL,
+                    PRIMARY KEY (node, store)
+                );
+                CREATE TABLE refusal (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    node TEXT NOT NULL,
+                    store TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    township TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    at TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    UNIQUE (node, version)
+                );
+                CREATE INDEX refusal_by_township ON refusal (township, id);
+                """)
+            // Chain the versions a v1 store already holds, in order.
+            var head = LogChain.originBytes
+            for row in try Row.fetchAll(db, sql: "SELECT seq, record FROM version ORDER BY seq") {
+                head = LogChain.next(after: head, canonical: row["record"])
+                try db.execute(sql: "UPDATE version SET head = ? WHERE seq = ?", arguments: [Data(head), row["seq"] as Int64])
+            }
+            // Agents' checkpoints become those of the store they had before store ids existed ("").
+            try db.execute(sql: """
+                INSERT INTO agent_store (node, store, checkpoint, checkpoint_head, last_hello)
+                SELECT substr(name, 7), '', seq, NULL, 0 FROM checkpoint WHERE substr(name, 1, 6) = 'agent:'
+                """)
+            try db.execute(sql: "DELETE FROM checkpoint WHERE substr(name, 1, 6) = 'agent:'")
         }
         return migrator
     }
