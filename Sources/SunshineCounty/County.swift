@@ -77,6 +77,12 @@ public struct County: Sendable {
                 case .record(let valid):
                     record = valid
                 }
+                // A version the county holds already is a duplicate, whoever sends it back — an
+                // agent returning the county's own versions after a restore included.
+                if try tx.holds(record) {
+                    outcome.duplicates += 1
+                    continue
+                }
                 let known = try tx.current(of: record.key)?.heldClock ?? VersionVector()
                 do throws(RecordError) {
                     try Authorization.checkPush(record, by: agent.node, held: known)
@@ -98,8 +104,8 @@ public struct County: Sendable {
                 }
                 outcome.audience.add(record, source: agent.store)
             }
+            if batch.upto != held.checkpoint || batch.head != nil { held.checkpointHead = batch.head }
             held.checkpoint = batch.upto
-            held.checkpointHead = batch.head
             try tx.saveAgentStore(held)
             outcome.logUpto = try tx.latestSeq()
             return outcome
@@ -197,7 +203,10 @@ public struct County: Sendable {
         return try await store.read { try $0.refusals(township: township, limit: limit) }
     }
 
-    /// Writes a version as the county: the join of what it holds, its own entry incremented.
+    /// Writes a version as the county: the join of what it holds — and of what it holds aside for
+    /// the key, which an operator re-publishing a record has seen (`rejected`) — its own entry
+    /// incremented. So re-publishing a record after a restore supersedes the township edits and
+    /// the county's own lost versions that agents returned, and every replica converges.
     public func put(kind: RecordKind, key: String, data: JSONValue, deleted: Bool) async throws -> Written {
         guard kind != .ballot else { throw Self.ballotsAreTheTownships }
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
@@ -234,7 +243,10 @@ public struct County: Sendable {
     private func write(kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool) async throws -> Written {
         do {
             return try await store.write { tx in
-                let record = try tx.write(kind: kind, key: key, township: township, data: data, deleted: deleted)
+                let refused = try tx.refusals(key: key).compactMap { refusal in
+                    (try? JSONParser.parse(refusal.version)).flatMap { try? Record(json: $0) }?.clock
+                }
+                let record = try tx.write(kind: kind, key: key, township: township, data: data, deleted: deleted, over: VersionVector.join(refused))
                 return Written(record: record, audience: Audience([record]), logUpto: try tx.latestSeq())
             }
         } catch let error as RecordError {

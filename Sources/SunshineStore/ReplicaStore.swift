@@ -31,6 +31,8 @@ public protocol StoreSnapshot {
     func current(of key: String) throws -> CurrentRecord?
     /// Every version held for `key`, in change-log order.
     func history(of key: String) throws -> [StoredVersion]
+    /// Whether this very version (same clock, same content) is held.
+    func holds(_ record: Record) throws -> Bool
     /// Every current record of a kind, by key.
     func currentRecords(kind: RecordKind) throws -> [CurrentRecord]
     /// The current merged values of a kind, by key, without their siblings.
@@ -72,6 +74,8 @@ public protocol StoreSnapshot {
     /// Versions held aside because they were refused (DESIGN §3.5), newest first; with
     /// `township`, only those of that scope or sender.
     func refusals(township: String?, limit: Int) throws -> [Refusal]
+    /// Every refused version of `key` held aside.
+    func refusals(key: String) throws -> [Refusal]
     /// Refused versions held aside, per sending node.
     func refusalCounts() throws -> [String: Int]
 
@@ -135,12 +139,16 @@ extension StoreTransaction {
     }
 
     /// Writes a new version as this store's node: its clock dominates every version held for the
-    /// key (DESIGN §3.6), so it replaces them all — and so closes any conflict on the key.
+    /// key (DESIGN §3.6), and `extra` besides, so it replaces them all — and so closes any conflict
+    /// on the key.
     ///
     /// - Throws: ``RecordError`` when the new version breaks the record rules.
     @discardableResult
-    public func write(kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool = false, at date: Date = Date()) throws -> Record {
-        let held = try current(of: key)?.heldClock ?? VersionVector()
+    public func write(
+        kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool = false, at date: Date = Date(),
+        over extra: VersionVector = VersionVector()
+    ) throws -> Record {
+        let held = (try current(of: key)?.heldClock ?? VersionVector()).joined(with: extra)
         let actor = try identity().actor
         let record = Record(
             key: key, kind: kind, township: township, clock: Replication.nextClock(for: actor, over: held), origin: node,

@@ -56,19 +56,22 @@ public struct TownshipSync: Sendable {
     ///   the store itself does: the store was restored from an older copy. It then has a new store
     ///   id already, so the next session sends everything it holds as the new store it is.
     public func run(_ start: SessionStart, outbox: AsyncStream<Void>, pull: AsyncStream<Void>) async throws {
-        try await store.write { tx in
+        let restored = try await store.write { tx in
             if start.checkpoint > 0 {
                 let head = try tx.head(at: start.checkpoint)
                 if head == nil || (start.checkpointHead != nil && head != start.checkpointHead) {
                     try tx.renewIdentity()
-                    throw TownshipSyncError.storeRestored(checkpoint: start.checkpoint)
+                    return true
                 }
             }
             try tx.setCheckpoint(Township.acked, to: start.checkpoint)
             if let pullFrom = start.pullFrom {
                 try tx.setPullPosition(PullPosition(upto: pullFrom, head: pullFrom == 0 ? LogChain.origin : ""))
             }
+            return false
         }
+        if restored { throw TownshipSyncError.storeRestored(checkpoint: start.checkpoint) }
+        if start.pullFrom != nil { try await returnCountyVersions(at: start.checkpoint, batchBytes: start.batchBytes) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pushOutbox(after: start.checkpoint, batchBytes: start.batchBytes, signals: outbox) }
             group.addTask { try await pullWhenSignalled(pull) }
@@ -100,11 +103,26 @@ public struct TownshipSync: Sendable {
         }
     }
 
+    /// After the county's log was found restored or rolled back, sends back the county's own
+    /// versions this store holds, in batches that do not move the checkpoint: the county keeps the
+    /// ones it lost aside for its operators (DESIGN §3.5: nothing received is discarded), and
+    /// counts the others as duplicates.
+    func returnCountyVersions(at checkpoint: Int64, batchBytes: Int) async throws {
+        var cursor: Int64 = 0
+        while let batch = try await nextBatch(of: Authorization.countyNode, after: cursor, bytes: batchBytes) {
+            cursor = batch.upto
+            _ = try await link.send(OutboxBatch(records: batch.records, after: checkpoint, upto: checkpoint)).receipt()
+        }
+    }
+
     /// The next batch of the outbox after `sent`: at most `options.batch` records and `bytes`
     /// bytes of them, never empty while something is unsent (one record always fits: records are
     /// at most 16 KiB, frames at least 64 KiB).
     func nextBatch(after sent: Int64, bytes: Int) async throws -> OutboxBatch? {
-        let node = township.node
+        try await nextBatch(of: township.node, after: sent, bytes: bytes)
+    }
+
+    private func nextBatch(of node: String, after sent: Int64, bytes: Int) async throws -> OutboxBatch? {
         let limit = options.batch
         return try await store.read { snapshot in
             var records: [Record] = []

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import SunshineModel
 
 /// A JSON-RPC request id. DESIGN §3.2 allows integers only, unique per sender per connection.
 public typealias RPCID = Int64
@@ -69,20 +70,25 @@ extension InboundMessage {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw EnvelopeError(id: nil, error: .parseError("The frame is not valid UTF-8; send JSON text encoded as UTF-8."))
         }
+        // The strict parser is the gate: a member named twice would mean one thing to one reader
+        // and another to the next, so such a frame is refused, as is anything RFC 8259 refuses.
+        let value: JSONValue
+        do throws(JSONParseError) {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw EnvelopeError(id: nil, error: .parseError("The frame is not valid JSON (\(error)); send one JSON-RPC 2.0 object per frame."))
+        }
+        guard value.objectValue != nil else {
+            throw EnvelopeError(
+                id: nil, error: .invalidRequest("The frame is JSON but not an object; send one JSON-RPC 2.0 message object per frame.")
+            )
+        }
         let json = Data(bytes)
         let head: Head
         do {
             head = try WireCoding.decoder.decode(Head.self, from: json)
-        } catch let error as DecodingError {
-            if case .typeMismatch = error {
-                throw EnvelopeError(
-                    id: nil,
-                    error: .invalidRequest("The frame is JSON but not an object; send one JSON-RPC 2.0 message object per frame.")
-                )
-            }
-            throw EnvelopeError(id: nil, error: .parseError("The frame is not valid JSON: \(WireCoding.describe(error))."))
         } catch {
-            throw EnvelopeError(id: nil, error: .parseError("The frame is not valid JSON."))
+            throw EnvelopeError(id: nil, error: .parseError("The frame is not valid JSON: \(WireCoding.describe(error))."))
         }
         return try head.classify(payload: MessagePayload(json: json))
     }

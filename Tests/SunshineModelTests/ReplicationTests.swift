@@ -72,3 +72,73 @@ import Testing
 enum RecordRulesProbe {
     static func finding(_ record: Record) -> Finding { try! RecordRules.finding(record.data) }
 }
+
+/// A key's state is a function of the set of versions held, never of their order (DESIGN §3.6).
+@Suite struct OrderIndependenceTests {
+    /// Applies versions in order with the pure rules, as a store does, and returns the final state.
+    private func state(after versions: [Record]) -> KeyState? {
+        var state: KeyState?
+        var held: [Record] = []
+        for (index, version) in versions.enumerated() {
+            let decision = Replication.decide(version, history: held, siblings: state?.siblings.map(\.record) ?? [])
+            if decision == .duplicate { continue }
+            held.append(version)
+            state = Replication.state(after: decision, adding: StoredVersion(seq: Int64(index + 1), record: version), to: state)
+        }
+        return state
+    }
+
+    private func permutations<T>(_ items: [T]) -> [[T]] {
+        guard items.count > 1 else { return [items] }
+        return items.indices.flatMap { index in
+            permutations(items.enumerated().filter { $0.offset != index }.map(\.element)).map { [items[index]] + $0 }
+        }
+    }
+
+    /// Finding 8: A{t:1}, B{t:2} and X{t:1, other content} ended quarantined in one order and counted
+    /// in another. In every order, B dominates both and the key is neither in conflict nor quarantined.
+    @Test func aDominatedForgeryLeavesTheSameStateInEveryOrder() {
+        let a = ballotRecord(choices: ["cand-07"])
+        var b = ballotRecord(choices: ["cand-07"])
+        b.clock = VersionVector(["township-03": 2])
+        b.data = Ballot(contest: "secretary-2026", round: "vote-1", station: "s01", serial: 123, choices: ["cand-07"], correction: "checked").json
+        let x = ballotRecord(choices: ["cand-09"])
+        let states = permutations([a, b, x]).map { state(after: $0) }
+        for state in states {
+            #expect(state?.siblings.map(\.record) == [b])
+            #expect(state?.quarantined == false && state?.conflict == nil)
+        }
+    }
+
+    @Test func everyOrderOfConcurrentAndCollidingVersionsGivesOneState() {
+        let base = findingRecord(clock: ["township-03": 1], origin: "township-03")
+        let county = findingRecord(clock: ["township-03": 1, "coordinator": 1], origin: "coordinator", status: .resolved)
+        let edit = findingRecord(clock: ["township-03": 2], origin: "township-03", status: .investigating)
+        let twin = findingRecord(clock: ["township-03": 2], origin: "township-03", title: "another text, same clock")
+        let reference = state(after: [base, county, edit, twin])
+        #expect(reference?.conflict == .integrity)
+        for order in permutations([base, county, edit, twin]) {
+            let result = state(after: order)
+            #expect(Set(result?.siblings.map(\.record) ?? []) == Set(reference?.siblings.map(\.record) ?? []))
+            #expect(result?.value == reference?.value && result?.conflict == reference?.conflict)
+        }
+    }
+
+    /// "A county delete concurrent with a township edit shows the old text": the live edit shows.
+    @Test func aConcurrentDeleteNeverShowsTheTextAnEditReplaced() {
+        let old = findingRecord(clock: ["township-03": 1], origin: "township-03", title: "Old text")
+        let edit = findingRecord(clock: ["township-03": 2], origin: "township-03", title: "New text")
+        var delete = findingRecord(clock: ["township-03": 1, "coordinator": 1], origin: "coordinator", title: "Old text", deleted: true)
+        delete.data = old.data
+        let merged = Merge.current(of: [edit, delete])
+        #expect(merged?.deleted == false)
+        #expect(merged.map(RecordRulesProbe.finding)?.title == "New text")
+    }
+
+    /// Same content means the same bytes: NFC and NFD spellings of a name are two versions.
+    @Test func contentIsComparedByteForByte() {
+        let composed = findingRecord(clock: ["township-03": 1], origin: "township-03", title: "Caf\u{E9}")
+        let decomposed = findingRecord(clock: ["township-03": 1], origin: "township-03", title: "Cafe\u{301}")
+        #expect(Replication.decide(decomposed, history: [composed], siblings: [composed]) == .integrityConflict)
+    }
+}

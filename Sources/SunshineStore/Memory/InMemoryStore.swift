@@ -203,6 +203,15 @@ extension MemoryQueries {
         (state.historyByKey[key] ?? []).map(state.version)
     }
 
+    func holds(_ record: Record) throws -> Bool {
+        let canonical = record.canonical
+        return (state.sameClock[MemoryState.KeyClock(key: record.key, clock: record.clock)] ?? []).contains { CanonicalJSON.same($0, canonical) }
+    }
+
+    func refusals(key: String) throws -> [Refusal] {
+        state.refusals.filter { $0.key == key }
+    }
+
     func currentRecords(kind: RecordKind) throws -> [CurrentRecord] {
         state.keys.filter { $0.value.value.kind == kind }.sorted { $0.key < $1.key }.map { CurrentRecord($0.value) }
     }

@@ -60,6 +60,16 @@ extension SQLiteQueries {
             .map(storedVersion)
     }
 
+    func holds(_ record: SunshineModel.Record) throws -> Bool {
+        let canonical = record.canonical
+        return try String.fetchAll(db.cachedStatement(sql: Self.sameClockSQL), arguments: [record.key, record.clock.description])
+            .contains { CanonicalJSON.same($0, canonical) }
+    }
+
+    /// The versions of a key with a given clock, by the (key, clock) index: how a version is found
+    /// without reading its key's history.
+    static var sameClockSQL: String { "SELECT record FROM version WHERE key = ? AND clock = ?" }
+
     /// The key's state from its `current` and `conflict` rows and its siblings' versions: never
     /// its whole history, so applying a version costs the same however often the key was edited.
     func keyState(of key: String) throws -> KeyState? {
@@ -188,12 +198,18 @@ extension SQLiteQueries {
         } else {
             rows = try Row.fetchAll(db, sql: "SELECT * FROM refusal ORDER BY id DESC LIMIT ?", arguments: [limit])
         }
-        return rows.map { row in
-            Refusal(
-                node: row["node"], store: row["store"], key: row["key"], township: row["township"], reason: row["reason"],
-                message: row["message"], at: row["at"], version: row["version"]
-            )
-        }
+        return rows.map(refusal)
+    }
+
+    func refusals(key: String) throws -> [Refusal] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM refusal WHERE key = ? ORDER BY id"), arguments: [key]).map(refusal)
+    }
+
+    private func refusal(_ row: Row) -> Refusal {
+        Refusal(
+            node: row["node"], store: row["store"], key: row["key"], township: row["township"], reason: row["reason"],
+            message: row["message"], at: row["at"], version: row["version"]
+        )
     }
 
     func refusalCounts() throws -> [String: Int] {
@@ -254,7 +270,7 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     }
 
     func canonicals(of key: String, clock: VersionVector) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT record FROM version WHERE key = ? AND clock = ?"), arguments: [key, clock.description])
+        try String.fetchAll(db.cachedStatement(sql: Self.sameClockSQL), arguments: [key, clock.description])
     }
 
     func append(_ record: SunshineModel.Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64 {

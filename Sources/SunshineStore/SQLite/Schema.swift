@@ -97,6 +97,7 @@ enum Schema {
                     UNIQUE (node, version)
                 );
                 CREATE INDEX refusal_by_township ON refusal (township, id);
+                CREATE INDEX refusal_by_key ON refusal (key);
                 """)
             // Chain the versions a v1 store already holds, in order.
             var head = LogChain.originBytes

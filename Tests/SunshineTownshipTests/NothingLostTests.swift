@@ -1,0 +1,243 @@
+import Foundation
+import SunshineCounty
+import SunshineModel
+import SunshineStore
+import SunshineTestSupport
+@testable import SunshineTownship
+import Testing
+
+/// The partial failures the review found, each reproduced with the real county and township cores
+/// on in-memory stores and a fault injected into a real component (DESIGN §3.3–3.6).
+@Suite struct NothingLostTests {
+    private func township(_ node: String = "township-01") -> Township {
+        Township(store: InMemoryStore(node: node))
+    }
+
+    private func storeID(_ township: Township) async throws -> String {
+        try await township.store.read { try $0.identity().storeID }
+    }
+
+    private func ballots(at county: County) async throws -> [String: Int] {
+        try await county.store.read { reader in
+            try reader.changes(after: 0, for: nil, limit: 1_000_000).filter { $0.record.kind == .ballot }
+                .reduce(into: [:]) { counts, version in counts[version.record.key, default: 0] += 1 }
+        }
+    }
+
+    /// Finding 1: push k's commit fails while pipelined push k+1 commits; the checkpoint must not
+    /// jump over k, and k's ballots must arrive when the township syncs again.
+    @Test func aFailedCommitInAWindowOfPushesLosesNothing() async throws {
+        let faulty = FaultyStore(InMemoryStore(node: "coordinator"))
+        let county = County(store: faulty)
+        let office = township()
+        for serial in 1...400 { try await office.record(paper(serial)) }
+        // Commits from now: the hello, then pushes 1, 2 (fails), 3, 4 of a window of 4.
+        faulty.failCommit(3)
+        await #expect(throws: (any Error).self) { try await syncOnce(office, with: county, batch: 50, window: 4, pull: false) }
+        let agent = AgentSession(node: "township-01", store: try await storeID(office))
+        #expect(try await county.checkpoint(of: agent) == 50, "the checkpoint stops before the failed batch")
+        #expect(try await office.outbox().unsent == 350, "the township still counts the failed batch as unsent")
+        #expect(try await county.status().totals.ballots == 50, "nothing after the failed batch was applied out of order")
+
+        try await syncOnce(office, with: county, batch: 50, window: 4, pull: false)
+        let held = try await ballots(at: county)
+        #expect(held.count == 400 && held.values.allSatisfy { $0 == 1 }, "every ballot exactly once")
+        #expect(try await office.outbox().unsent == 0)
+    }
+
+    /// "Pushes in flight can reach the coordinator out of order": a batch that arrives before the one
+    /// it continues from is refused whole, and nothing is skipped.
+    @Test func aBatchArrivingBeforeTheOneItContinuesFromIsRefusedWhole() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let office = township()
+        for serial in 1...20 { try await office.record(paper(serial)) }
+        let agent = AgentSession(node: "township-01", store: try await storeID(office))
+        let versions = try await office.store.read { try $0.outbox(of: "township-01", after: 0, limit: 20) }.map(\.record)
+        await #expect(throws: CountyError.outOfOrder(checkpoint: 0)) {
+            _ = try await county.push(PushBatch(records: Array(versions[10...]), after: 10, upto: 20), from: agent)
+        }
+        _ = try await county.push(PushBatch(records: Array(versions[..<10]), after: 0, upto: 10), from: agent)
+        _ = try await county.push(PushBatch(records: Array(versions[10...]), after: 10, upto: 20), from: agent)
+        #expect(try await county.checkpoint(of: agent) == 20)
+        #expect(try await ballots(at: county).count == 20)
+    }
+
+    /// Finding 2: 200 long findings are far more than one frame; batches are cut by bytes, so none
+    /// is ever built that the county must refuse, and none is skipped.
+    @Test func batchesAndPagesAreBoundedInBytesNotOnlyInRecords() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let office = township()
+        let long = String(repeating: "The seal number was checked against the log and photographed. ", count: 60)  // ~3.8 KB
+        for index in 1...200 {
+            try await office.write(Finding(team: "t", category: "c", severity: .low, status: .open, title: "f\(index)", details: long, notes: [long, long]), id: "f\(index)")
+        }
+        let (link, start) = try await DirectLink.connect(office, to: county)
+        var options = TownshipSync.Options()
+        options.batch = 200
+        let sync = TownshipSync(township: office, link: link, options: options)
+        let first = try #require(try await sync.nextBatch(after: 0, bytes: start.batchBytes))
+        #expect(first.records.count < 200, "one batch of 200 long findings would not fit a frame")
+        #expect(first.records.reduce(0) { $0 + $1.canonical.utf8.count } <= start.batchBytes)
+        try await sync.run(start, outbox: once(), pull: never())
+        #expect(try await county.status().totals.findings == 200)
+
+        // Pages to another township are bounded by its frame the same way, and all arrive.
+        let page = try await county.pull(since: 0, limit: 2_000, maxBytes: 200_000, for: Routing.Reader(township: "township-02", store: "x"))
+        #expect(page.more && page.records.count < 200 && page.records.reduce(0) { $0 + $1.canonical.utf8.count } <= 200_000)
+        let neighbour = township("township-02")
+        try await syncOnce(neighbour, with: county, push: false)
+        #expect(try await neighbour.store.read { try $0.currentRecords(kind: .finding) }.count == 200)
+    }
+
+    /// Finding 4: a township PC rebuilt with an empty store. Its new ballots are sent although their
+    /// sequence numbers are below the old store's checkpoint, its earlier records come back to it,
+    /// and an offline edit of a finding it wrote before is concurrent with — never older than — the
+    /// earlier version.
+    @Test func aRebuiltTownshipStoreSendsEverythingAndGetsItsRecordsBack() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let old = township()
+        for serial in 1...100 { try await old.record(paper(serial)) }
+        let earlier = try await old.write(Finding(team: "t", category: "c", severity: .low, status: .open, title: "Seal", notes: ["a"]), id: "seal")
+        try await old.write(Finding(team: "t", category: "c", severity: .medium, status: .open, title: "Seal", notes: ["a", "b"]), id: "seal")
+        try await syncOnce(old, with: county, pull: false)
+
+        let rebuilt = township()  // the same township, a new empty store
+        #expect(try await storeID(rebuilt) != storeID(old))
+        for serial in 101...150 { try await rebuilt.record(paper(serial)) }
+        let edit = try await rebuilt.write(Finding(team: "t", category: "c", severity: .high, status: .investigating, title: "Seal"), id: "seal")
+        #expect(edit.clock.compare(earlier.clock) == .concurrent, "a new incarnation never writes an older or equal clock")
+        try await syncOnce(rebuilt, with: county)
+
+        let held = try await ballots(at: county)
+        #expect(held.count == 150 && held.values.allSatisfy { $0 == 1 })
+        #expect(try await rebuilt.store.read { try $0.currentValues(kind: .ballot) }.count == 150, "its earlier ballots came back")
+        let seal = try #require(try await county.store.read { try $0.current(of: "finding/township-01/seal") })
+        #expect(seal.siblings.count == 2 && seal.conflict == .concurrent, "both edits kept; nothing older silently wins")
+        #expect(try await rebuilt.store.read { try $0.current(of: "finding/township-01/seal") }?.siblings.count == 2)
+    }
+
+    /// Finding 5: the county is restored from a backup. A township edit that descends from a county
+    /// version the restore lost is held aside, not dropped; the county's lost versions that
+    /// townships hold come back aside too; a township whose pull position lies beyond the restored
+    /// log is told to pull again and receives what the county writes after the restore; and an
+    /// operator re-publishing the record brings every replica to the same state.
+    @Test func aCountyRestoredFromABackupIsHealedWithoutLosingAnything() async throws {
+        let directory = NSTemporaryDirectory() + "sunshine-restore-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let original = InMemoryStore(node: "coordinator")
+        let county = County(store: original)
+        let office = township()
+        let key = "finding/township-01/seal"
+        try await office.write(Finding(team: "t", category: "c", severity: .low, status: .open, title: "Seal"), id: "seal")
+        for serial in 1...10 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county)
+        try await original.backup(to: directory + "/county.backup")
+
+        // After the backup: the county edits the finding and publishes a contest; the township pulls both.
+        _ = try await county.put(kind: .finding, key: key, data: Finding(team: "t", category: "c", severity: .high, status: .investigating, title: "Seal broken").json, deleted: false)
+        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
+        try await syncOnce(office, with: county, push: false)
+        // The township edits on top of the county's edit, records more, and pushes.
+        try await office.write(Finding(team: "t", category: "c", severity: .high, status: .investigating, title: "Seal broken", notes: ["photo"]), id: "seal")
+        for serial in 11...20 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county, pull: false)
+
+        // The county's disk fails; last night's copy comes back, as a new incarnation of the county.
+        let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
+        try await restoredStore.write { try $0.beginIncarnation() }
+        let restored = County(store: restoredStore)
+        let late = try await restored.put(kind: .finding, key: "finding/county/after-restore", data: Finding(team: "t", category: "c", severity: .low, status: .open, title: "Written after the restore").json, deleted: false)
+
+        try await syncOnce(office, with: restored)
+        #expect(try await ballots(at: restored).count == 20, "the township re-sent what the restore lost")
+        #expect(try await office.store.read { try $0.current(of: late.record.key) } != nil, "the township pulled what was written after the restore")
+        let aside = try await restored.rejected(township: nil, limit: nil)
+        #expect(aside.contains { $0.key == key && $0.reason == "forged_clock" }, "the township's edit is held aside, not dropped")
+        #expect(aside.contains { $0.key == key && $0.reason == "forbidden" }, "the county's lost edit came back, held aside")
+        #expect(aside.contains { $0.key == Contest.key("committee-2026") }, "the county's lost contest came back, held aside")
+        #expect(try await restored.status().totals.rejected == aside.count)
+
+        // The operator re-publishes what was held aside; every replica converges.
+        for record in Set(aside.map(\.key)) {
+            let kind: RecordKind = record.hasPrefix("contest/") ? .contest : .finding
+            let data = try #require(try JSONParser.parse(aside.last { $0.key == record }!.version)["data"])
+            _ = try await restored.put(kind: kind, key: record, data: data, deleted: false)
+        }
+        try await syncOnce(office, with: restored)
+        for record in [key, Contest.key("committee-2026")] {
+            let countyView = try await restored.store.read { try $0.current(of: record) }
+            let townshipView = try await office.store.read { try $0.current(of: record) }
+            #expect(countyView != nil && countyView == townshipView, "\(record) shows the same state at the county and the township")
+            #expect(countyView?.siblings.count == 1)
+        }
+        // Further township edits of the record are accepted again.
+        try await office.write(Finding(team: "t", category: "c", severity: .high, status: .resolved, title: "Seal replaced"), id: "seal")
+        try await syncOnce(office, with: restored, pull: false)
+        #expect(try await restored.store.read { try $0.current(of: key) }?.value.data["status"] == "resolved")
+    }
+
+    /// A township store restored from an older copy finds out at hello and continues as a new store,
+    /// so what it writes from then on is never hidden below the county's checkpoint of its old self.
+    @Test func aTownshipStoreRestoredFromAnOlderCopyContinuesAsANewStore() async throws {
+        let directory = NSTemporaryDirectory() + "sunshine-township-restore-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let office = township()
+        for serial in 1...10 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county)
+        try await office.store.backup(to: directory + "/township.backup")
+        for serial in 11...30 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county)
+
+        let restored = Township(store: try InMemoryStore(contentsOf: directory + "/township.backup", node: "township-01"))
+        for serial in 31...60 { try await restored.record(paper(serial)) }  // offline, after the restore
+        await #expect(throws: TownshipSyncError.self) { try await syncOnce(restored, with: county) }
+        #expect(try await storeID(restored) != storeID(office), "it took a new store id")
+        try await syncOnce(restored, with: county)
+        let held = try await ballots(at: county)
+        #expect(held.count == 60 && held.values.allSatisfy { $0 == 1 }, "nothing written after the restore was hidden")
+    }
+
+    /// Finding 9: an operator never writes a ballot, and a ballot counts only in its own township's contest.
+    @Test func theCountyNeverWritesBallotsAndTheyCountOnlyAtHome() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
+        await #expect(throws: CountyError.self) {
+            _ = try await county.put(kind: .ballot, key: paper(1).key(township: "township-01"), data: paper(1).json, deleted: false)
+        }
+        let home = township("township-01")
+        let away = township("township-02")
+        try await home.record(paper(1))
+        try await away.record(paper(1))  // township-02's paper naming township-01's contest
+        try await syncOnce(home, with: county, pull: false)
+        try await syncOnce(away, with: county, pull: false)
+        let round = try #require(try await county.tally(contest: "committee-2026", round: "vote-1").first)
+        #expect(round.valid == 1 && round.invalid == 1)
+        #expect(round.townshipsReporting == ["township-01"])
+        #expect(round.candidates.first { $0.id == "cand-01" }?.votes == 1)
+    }
+
+    /// Finding 13: a second paper with a used serial is refused at the township, not written over the
+    /// first; a correction is an explicit act that history keeps, and a void stops the paper counting.
+    @Test func aBallotSerialIsWrittenOnceAndCorrectedOnlyExplicitly() async throws {
+        let office = township()
+        let first = try await office.record(paper(7, choices: ["cand-01"]))
+        await #expect(throws: TownshipError.self) { _ = try await office.record(paper(7, choices: ["cand-02"])) }
+        #expect(try await office.store.read { try $0.current(of: first.key) }?.siblings == [first], "the first paper is untouched")
+
+        let corrected = try await office.correct(first.key, to: paper(7, choices: ["cand-02"]), reason: "keyed the wrong candidate")
+        #expect(corrected.clock.compare(first.clock) == .after)
+        #expect(try RecordRules.ballot(corrected.data).correction == "keyed the wrong candidate")
+        let voided = try await office.correct(first.key, to: nil, reason: "torn paper")
+        #expect(voided.deleted)
+        #expect(try await office.store.read { try $0.history(of: first.key) }.count == 3, "history keeps every version")
+        await #expect(throws: TownshipError.noSuchPaper(key: paper(8).key(township: "township-01"))) {
+            _ = try await office.correct(paper(8).key(township: "township-01"), to: nil, reason: "x")
+        }
+
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
+        try await syncOnce(office, with: county, pull: false)
+        #expect(try await county.tally(contest: "committee-2026", round: "vote-1").first?.valid == 0, "a voided paper is not counted")
+    }
+}
