@@ -19,6 +19,9 @@ public struct PeerCertificate: Sendable, Equatable {
 /// one node and one role (CN/OU, read by ``NodeIdentity/init(certificate:)``), and the role must be
 /// one this side talks to. A refused peer gets one `forbidden` error frame (`id: null`) saying why,
 /// and the connection closes; nothing it sent is read.
+///
+/// The revocation list is asked for at each handshake, not captured when the pipeline is built, so
+/// a list the server reloads applies to a handshake already under way.
 final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -31,11 +34,15 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private let allowedRoles: Set<NodeRole>
-    private let revocations: RevocationList
+    private let revocations: @Sendable () -> RevocationList
     private let promise: EventLoopPromise<PeerCertificate>
     private var state = State.handshaking
 
-    init(allowedRoles: Set<NodeRole>, revocations: RevocationList, promise: EventLoopPromise<PeerCertificate>) {
+    init(
+        allowedRoles: Set<NodeRole>,
+        revocations: @escaping @Sendable () -> RevocationList,
+        promise: EventLoopPromise<PeerCertificate>
+    ) {
         self.allowedRoles = allowedRoles
         self.revocations = revocations
         self.promise = promise
@@ -98,7 +105,7 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
         else {
             return .failure(.forbidden("The peer certificate could not be read; present a certificate issued by the cluster CA."))
         }
-        if revocations.revokes(summary) {
+        if revocations().revokes(summary) {
             return .failure(.revoked(summary))
         }
         let identity: NodeIdentity
@@ -124,7 +131,8 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
 }
 
 extension RPCError {
-    /// The refusal of a certificate on the revocation list.
+    /// The refusal of a certificate on the revocation list, at the handshake or when a reloaded list
+    /// revokes a peer already connected.
     static func revoked(_ summary: CertificateSummary) -> RPCError {
         let whose = summary.identity.map { "The certificate of \($0.node)" } ?? "The certificate"
         return .forbidden(
