@@ -133,7 +133,12 @@ let package = Package(
         ),
         .target(
             name: "SunshineTestSupport",
-            dependencies: ["SunshinePKI", "SunshineModel", "SunshineStore", "SunshineCounty", "SunshineTownship"],
+            dependencies: [
+                "SunshinePKI", "SunshineModel", "SunshineStore", "SunshineCounty", "SunshineTownship",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             path: "Tests/SunshineTestSupport"
         ),
         .testTarget(

@@ -39,7 +39,7 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidNodeName(let name):
             return "\"\(name)\" is not a valid node id: use 1–64 lower-case letters, digits and '-', starting with a letter."
         case .reservedName(let name, let role):
-            return "\"\(name)\" is reserved for the county and cannot name a\(role == .agent ? "n" : "") \(role.rawValue); "
+            return "\"\(name)\" is reserved for the county and cannot name \(role == .coordinator ? "a" : "an") \(role.rawValue); "
                 + "choose another node id."
         }
     }

@@ -66,8 +66,10 @@ public struct PKIDirectory: Sendable {
         return CertificateAuthority(root: KeyedCertificate(certificate: certificate, privateKey: key))
     }
 
-    /// Writes a node's certificate and key as `NODE.pem` / `NODE.key`.
+    /// Writes a node's certificate and key as `NODE.pem` / `NODE.key`; refuses the node id `ca`,
+    /// whose files are the CA's.
     public func write(_ keyed: KeyedCertificate, for node: String, force: Bool = false) throws {
+        guard certificatePath(for: node) != caCertificatePath else { throw PKIError.nodeNamedLikeTheCA }
         try write(keyed, certificateAt: certificatePath(for: node), keyAt: keyPath(for: node), force: force)
     }
 

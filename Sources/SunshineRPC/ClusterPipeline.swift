@@ -10,14 +10,14 @@ import SunshineWire
 /// socket ⇄ TLS 1.3 (NIOSSL) ⇄ FrameDecoder / FrameEncoder ⇄ PeerIdentityHandler ⇄ NIOAsyncChannel
 /// ```
 /// The identity future resolves once the handshake completed and the peer's certificate passed
-/// the CN/OU, role and revocation checks.
+/// the revocation, CN/OU and role checks; `revocations` is asked for the list at that moment.
 enum ClusterPipeline {
     static func configure(
         _ channel: any Channel,
         tls: NIOSSLHandler,
         maxFrame: Int,
         allowedRoles: Set<NodeRole>,
-        revocations: RevocationList
+        revocations: @escaping @Sendable () -> RevocationList
     ) throws -> (NIOAsyncChannel<ByteBuffer, ByteBuffer>, EventLoopFuture<PeerCertificate>) {
         let identity = channel.eventLoop.makePromise(of: PeerCertificate.self)
         let pipeline = channel.pipeline.syncOperations

@@ -15,9 +15,13 @@ public struct PeerCertificate: Sendable, Equatable {
 /// Reads the peer's certificate once the TLS handshake completes, before any frame is handed on.
 ///
 /// BoringSSL has already checked the chain to the cluster CA and the validity dates; this handler
-/// adds what TLS cannot know: the certificate must name a node and a role (CN/OU), the role must be
-/// one this side talks to, and the certificate must not be on the revocation list. A refused peer
-/// gets one `forbidden` error frame saying why, and the connection closes; nothing it sent is read.
+/// adds what TLS cannot know: the certificate must not be on the revocation list, must name exactly
+/// one node and one role (CN/OU, read by ``NodeIdentity/init(certificate:)``), and the role must be
+/// one this side talks to. A refused peer gets one `forbidden` error frame (`id: null`) saying why,
+/// and the connection closes; nothing it sent is read.
+///
+/// The revocation list is asked for at each handshake, not captured when the pipeline is built, so
+/// a list the server reloads applies to a handshake already under way.
 final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -30,11 +34,15 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private let allowedRoles: Set<NodeRole>
-    private let revocations: RevocationList
+    private let revocations: @Sendable () -> RevocationList
     private let promise: EventLoopPromise<PeerCertificate>
     private var state = State.handshaking
 
-    init(allowedRoles: Set<NodeRole>, revocations: RevocationList, promise: EventLoopPromise<PeerCertificate>) {
+    init(
+        allowedRoles: Set<NodeRole>,
+        revocations: @escaping @Sendable () -> RevocationList,
+        promise: EventLoopPromise<PeerCertificate>
+    ) {
         self.allowedRoles = allowedRoles
         self.revocations = revocations
         self.promise = promise
@@ -97,18 +105,17 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
         else {
             return .failure(.forbidden("The peer certificate could not be read; present a certificate issued by the cluster CA."))
         }
-        guard let identity = summary.identity else {
-            return .failure(.forbidden("The certificate names no Sunshine node (CN) and role (OU); issue one with `sunshine certs issue`."))
+        if revocations().revokes(summary) {
+            return .failure(.revoked(summary))
+        }
+        let identity: NodeIdentity
+        do {
+            identity = try NodeIdentity(certificate: certificate)
+        } catch {
+            return .failure(.forbidden("\(error)"))
         }
         guard allowedRoles.contains(identity.role) else {
             return .failure(.forbidden("A certificate for role \"\(identity.role.rawValue)\" cannot connect here."))
-        }
-        if revocations.revokes(summary) {
-            return .failure(
-                .forbidden(
-                    "The certificate of \(identity.node) (serial \(summary.serial)) is revoked; ask the county administrator for a new one."
-                )
-            )
         }
         return .success(PeerCertificate(identity: identity, summary: summary))
     }
@@ -120,5 +127,16 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
         context.writeAndFlush(wrapOutboundOut(OutboundMessage.error(id: nil, error))).whenComplete { _ in
             channel.close(promise: nil)
         }
+    }
+}
+
+extension RPCError {
+    /// The refusal of a certificate on the revocation list, at the handshake or when a reloaded list
+    /// revokes a peer already connected.
+    static func revoked(_ summary: CertificateSummary) -> RPCError {
+        let whose = summary.identity.map { "The certificate of \($0.node)" } ?? "The certificate"
+        return .forbidden(
+            "\(whose) (serial \(summary.serial)) is revoked; ask the county administrator for a new one."
+        )
     }
 }

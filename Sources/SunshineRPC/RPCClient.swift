@@ -39,7 +39,7 @@ public enum RPCClient {
                         tls: NIOSSLClientHandler(context: tls, serverHostname: ClusterTLS.serverHostname(for: endpoint.host)),
                         maxFrame: options.rpc.maxFrame,
                         allowedRoles: [.coordinator],
-                        revocations: RevocationList()
+                        revocations: { RevocationList() }
                     )
                 }
             }

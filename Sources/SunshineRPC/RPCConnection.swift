@@ -167,6 +167,17 @@ public final class RPCConnection: Sendable {
         channel.writeAndFlush(Self.bye(reason)).whenComplete { _ in channel.close(promise: nil) }
     }
 
+    /// Sends `error` as an `id: null` error frame and closes without waiting, for a peer the server
+    /// no longer accepts (its certificate was revoked while it was connected). Calls still waiting
+    /// fail with the error's message.
+    func beginRefusal(_ error: RPCError) {
+        shared.withLockedValue { state in
+            if state.closeReason == nil { state.closeReason = error.message }
+        }
+        let channel = self.channel
+        channel.writeAndFlush(OutboundMessage.error(id: nil, error)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
     /// The `bye` notification frame.
     private static func bye(_ reason: String) -> ByteBuffer? {
         try? OutboundMessage.notification(method: Method.bye, params: ByeParams(reason: reason))

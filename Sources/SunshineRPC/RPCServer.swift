@@ -13,6 +13,9 @@ import SunshineWire
 ///
 /// Runs as a swift-service-lifecycle `Service`: on graceful shutdown it stops accepting, says `bye`
 /// to every client and returns when they are closed.
+///
+/// The revocation list can be replaced while it runs (``reloadRevocations(_:)``): the new list
+/// decides every handshake from then on and closes the connections it revokes.
 public final class RPCServer: Service, Sendable {
     public struct Configuration: Sendable {
         public var listen: Endpoint
@@ -22,7 +25,8 @@ public final class RPCServer: Service, Sendable {
         public var limits = Limits()
         /// Roles allowed to connect.
         public var allowedRoles: Set<NodeRole> = [.agent, .operator]
-        /// Certificates refused at the handshake even though the CA signed them.
+        /// Certificates refused at the handshake even though the CA signed them: the list the
+        /// server starts with (``RPCServer/revocations`` is the one in force).
         public var revocations = RevocationList()
 
         public init(listen: Endpoint) {
@@ -46,14 +50,28 @@ public final class RPCServer: Service, Sendable {
         public init() {}
     }
 
+    /// An open connection and, once its handshake passed, the certificate it presented.
+    private struct Live {
+        let connection: RPCConnection
+        var peer: PeerCertificate?
+        var revoked = false
+    }
+
+    /// The revocation list in force and the open connections, under one lock so that a reload and
+    /// a handshake finishing at the same moment cannot miss each other.
+    private struct Registry {
+        var revocations: RevocationList
+        var connections: [ObjectIdentifier: Live] = [:]
+        var admission: Admission
+    }
+
     public let configuration: Configuration
     private let tls: NIOSSLContext
     private let responder: any RPCResponder
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let binding = NIOLockedValueBox(Binding.waiting([]))
-    private let live = NIOLockedValueBox([ObjectIdentifier: RPCConnection]())
-    private let admission: NIOLockedValueBox<Admission>
+    private let registry: NIOLockedValueBox<Registry>
 
     public init(
         configuration: Configuration,
@@ -68,9 +86,12 @@ public final class RPCServer: Service, Sendable {
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
         let limits = configuration.limits
-        admission = NIOLockedValueBox(Admission(limits: .init(
-            pending: limits.pending, pendingPerAddress: limits.pendingPerAddress, established: limits.established, perIdentity: limits.perIdentity
-        )))
+        self.registry = NIOLockedValueBox(Registry(
+            revocations: configuration.revocations,
+            admission: Admission(limits: .init(
+                pending: limits.pending, pendingPerAddress: limits.pendingPerAddress, established: limits.established, perIdentity: limits.perIdentity
+            ))
+        ))
     }
 
     /// The address the server listens on, once bound (useful with port 0).
@@ -91,7 +112,37 @@ public final class RPCServer: Service, Sendable {
     }
 
     /// The connections currently open.
-    public var connections: [RPCConnection] { live.withLockedValue { Array($0.values) } }
+    public var connections: [RPCConnection] {
+        registry.withLockedValue { $0.connections.values.map(\.connection) }
+    }
+
+    /// The revocation list in force: the configured one, or the last one reloaded.
+    public var revocations: RevocationList { registry.withLockedValue { $0.revocations } }
+
+    /// Replaces the revocation list while the server runs (the coordinator calls this on SIGHUP),
+    /// and closes every open connection whose certificate the new list revokes, with a `forbidden`
+    /// frame saying so. Handshakes from now on — including any still under way — are checked
+    /// against the new list.
+    ///
+    /// - Returns: how many open connections the new list closed.
+    @discardableResult
+    public func reloadRevocations(_ list: RevocationList) -> Int {
+        let revoked = registry.withLockedValue { registry -> [(RPCConnection, CertificateSummary)] in
+            registry.revocations = list
+            var revoked: [(RPCConnection, CertificateSummary)] = []
+            for (key, live) in registry.connections where !live.revoked {
+                guard let peer = live.peer, list.revokes(peer.summary) else { continue }
+                registry.connections[key]?.revoked = true
+                revoked.append((live.connection, peer.summary))
+            }
+            return revoked
+        }
+        for (connection, summary) in revoked {
+            logger.notice("closing \(summary.identity.map { "\($0)" } ?? "a peer"): its certificate is now revoked")
+            connection.beginRefusal(.revoked(summary))
+        }
+        return revoked.count
+    }
 
     public func run() async throws {
         let serverChannel: NIOAsyncChannel<(NIOAsyncChannel<ByteBuffer, ByteBuffer>, EventLoopFuture<PeerCertificate>), Never>
@@ -107,7 +158,7 @@ public final class RPCServer: Service, Sendable {
                             tls: NIOSSLServerHandler(context: self.tls),
                             maxFrame: self.configuration.rpc.maxFrame,
                             allowedRoles: self.configuration.allowedRoles,
-                            revocations: self.configuration.revocations
+                            revocations: { self.revocations }
                         )
                     }
                 }
@@ -143,16 +194,22 @@ public final class RPCServer: Service, Sendable {
                     logger: logger
                 )
                 let key = ObjectIdentifier(connection)
-                live.withLockedValue { $0[key] = connection }
                 let address = child.channel.remoteAddress?.ipAddress ?? "unknown"
-                giveWay(admission.withLockedValue { $0.arrived(key, from: address) }, reason: "too many connections are waiting for hello")
-                defer {
-                    admission.withLockedValue { $0.left(key) }
-                    _ = live.withLockedValue { $0.removeValue(forKey: key) }
+                let evicted = registry.withLockedValue { registry in
+                    registry.connections[key] = Live(connection: connection)
+                    return registry.admission.arrived(key, from: address)
                 }
+                giveWay(evicted, reason: "too many connections are waiting for hello")
+                defer {
+                    registry.withLockedValue { registry in
+                        registry.admission.left(key)
+                        registry.connections.removeValue(forKey: key)
+                    }
+                }
+                identity.whenSuccess { peer in self.track(peer, of: connection) }
                 await connection.run(inbound: inbound, responder: responder, serverIdentity: identity) { connection in
                     let identity = connection.peer.map { "\($0.identity)" } ?? "unknown"
-                    guard let evicted = self.admission.withLockedValue({ $0.authenticated(key, as: identity) }) else { return false }
+                    guard let evicted = self.registry.withLockedValue({ $0.admission.authenticated(key, as: identity) }) else { return false }
                     self.giveWay(evicted, reason: "a newer connection with the same certificate replaced it")
                     return true
                 }
@@ -165,11 +222,25 @@ public final class RPCServer: Service, Sendable {
     /// Closes connections that must make room for newer ones.
     private func giveWay(_ evicted: [ObjectIdentifier], reason: String) {
         guard !evicted.isEmpty else { return }
-        let connections = live.withLockedValue { live in evicted.compactMap { live[$0] } }
+        let connections = registry.withLockedValue { registry in evicted.compactMap { registry.connections[$0]?.connection } }
         for connection in connections {
             logger.notice("closing a connection from \(connection.remoteAddress.map { "\($0)" } ?? "an unknown address"): \(reason)")
             connection.beginClose(reason: reason)
         }
+    }
+
+    /// Notes the certificate a connection presented, so that a later reload can find it. A reload
+    /// that came between the handshake's check and this moment is caught here.
+    private func track(_ peer: PeerCertificate, of connection: RPCConnection) {
+        let key = ObjectIdentifier(connection)
+        let revoked = registry.withLockedValue { registry -> RPCConnection? in
+            guard var live = registry.connections[key], live.connection === connection else { return nil }
+            live.peer = peer
+            live.revoked = registry.revocations.revokes(peer.summary)
+            registry.connections[key] = live
+            return live.revoked ? live.connection : nil
+        }
+        revoked?.beginRefusal(.revoked(peer.summary))
     }
 
     private func sayBye(reason: String) async {

@@ -98,6 +98,8 @@ struct Certs: ParsableCommand {
             let now = Date()
             let state = summary.isValid(at: now) ? "valid" : (now < summary.notValidBefore ? "not yet valid" : "expired")
             let formatter = ISO8601DateFormatter()
+            // Why a certificate that is not the CA's grants no node identity.
+            let refusal = summary.isCertificateAuthority ? nil : summary.identityRefusal
             if json {
                 let object: [String: Any] = [
                     "subject": summary.subject, "issuer": summary.issuer,
@@ -106,6 +108,7 @@ struct Certs: ParsableCommand {
                     "notAfter": formatter.string(from: summary.notValidAfter),
                     "state": state, "serial": summary.serial, "sha256": summary.fingerprint,
                     "hosts": summary.hosts, "ca": summary.isCertificateAuthority,
+                    "refusal": refusal ?? NSNull(),
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -116,8 +119,11 @@ struct Certs: ParsableCommand {
             if let identity = summary.identity {
                 print("node:      \(identity.node)")
                 print("role:      \(identity.role.rawValue)")
+            } else if summary.isCertificateAuthority {
+                print("role:      certificate authority")
             } else {
-                print("role:      \(summary.isCertificateAuthority ? "certificate authority" : "none (not a Sunshine node certificate)")")
+                print("role:      none (not a Sunshine node certificate)")
+                if let refusal { print("refusal:   \(refusal)") }
             }
             print("valid:     \(formatter.string(from: summary.notValidBefore)) to \(formatter.string(from: summary.notValidAfter)) (\(state))")
             if !summary.hosts.isEmpty { print("hosts:     \(summary.hosts.joined(separator: ", "))") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import SunshineCoordinator
@@ -21,7 +22,7 @@ struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
 
     @OptionGroup var storage: DataOptions
 
-    @Option(help: "A revocation list: certificate serials or SHA-256 fingerprints, one per line (env SUNSHINE_REVOKED).")
+    @Option(help: "Revoked certificates' serials or SHA-256 fingerprints, re-read on SIGHUP (env SUNSHINE_REVOKED).")
     var revoked: String?
 
     @Option(help: "Heartbeat interval announced to clients, in milliseconds (env SUNSHINE_HEARTBEAT_MS; default 5000).")
@@ -42,13 +43,19 @@ struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
         let tls = try ClusterTLS.serverContext(try CredentialOptions.resolve(node: node, settings))
         var configuration = RPCServer.Configuration(listen: listen)
         configuration.rpc.heartbeat = .milliseconds(Int64(heartbeatMs))
-        if let path = try settings.string(.revoked) { configuration.revocations = try RevocationList(contentsOf: path) }
+        let revokedPath = try settings.string(.revoked)
+        if let revokedPath { configuration.revocations = try RevocationList(contentsOf: revokedPath) }
         let logger = Logger(label: "sunshine.coordinator")
         let store = try DataOptions.openStore(node: node, settings)
         let coordinator = CoordinatorService(configuration: configuration, tls: tls, store: store, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: coordinator)]
+        if let revokedPath {
+            let reload = RevocationReload(path: revokedPath, server: coordinator.server, logger: logger)
+            services.append(.init(service: reload))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: coordinator)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -64,5 +71,34 @@ struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
             }
             try await tasks.waitForAll()
         }
+    }
+}
+
+/// Re-reads the revocation list when the coordinator gets SIGHUP, so that a lost laptop's
+/// certificate is refused, and its open connection closed, without restarting the coordinator.
+/// A list that cannot be read leaves the one in force as it is.
+private struct RevocationReload: Service {
+    var path: String
+    var server: RPCServer
+    var logger: Logger
+
+    func run() async throws {
+        // Dispatch delivers the signal only once its default action (terminate) is ignored.
+        signal(SIGHUP, SIG_IGN)
+        let hangups = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangups.setEventHandler { [path, server, logger] in
+            do {
+                let list = try RevocationList(contentsOf: path)
+                let closed = server.reloadRevocations(list)
+                let revoked = list.serials.count + list.fingerprints.count
+                let connections = closed == 1 ? "connection" : "connections"
+                logger.notice("reloaded \(path): \(revoked) revoked certificates, \(closed) open \(connections) closed")
+            } catch {
+                logger.error("kept the revocation list in force: \(error)")
+            }
+        }
+        hangups.resume()
+        defer { hangups.cancel() }
+        try? await gracefulShutdown()
     }
 }

@@ -57,6 +57,20 @@ func withTestServer<T: Sendable>(
     responder: TestResponder = TestResponder(),
     body: @Sendable (Endpoint, TestResponder) async throws -> T
 ) async throws -> T {
+    try await withRunningServer(pki: pki, revocations: revocations, configure: configure, responder: responder) {
+        try await body($1, $2)
+    }
+}
+
+/// Like ``withTestServer(pki:revocations:configure:responder:body:)``, handing `body` the server too,
+/// for tests that act on it while it runs.
+func withRunningServer<T: Sendable>(
+    pki: TestPKI,
+    revocations: RevocationList = RevocationList(),
+    configure: (inout RPCServer.Configuration) -> Void = { _ in },
+    responder: TestResponder = TestResponder(),
+    body: @Sendable (RPCServer, Endpoint, TestResponder) async throws -> T
+) async throws -> T {
     var configuration = RPCServer.Configuration(listen: Endpoint(host: "127.0.0.1", port: 0))
     configuration.revocations = revocations
     configure(&configuration)
@@ -69,7 +83,7 @@ func withTestServer<T: Sendable>(
         group.addTask { try await server.run() }
         let address = try await server.localAddress()
         defer { group.cancelAll() }
-        return try await body(Endpoint(host: "127.0.0.1", port: address.port!), responder)
+        return try await body(server, Endpoint(host: "127.0.0.1", port: address.port!), responder)
     }
 }
 

@@ -11,10 +11,20 @@ public struct TestPKI: Sendable {
     public let authority: CertificateAuthority
 
     public init(townships: Int = 3) throws {
-        let path = NSTemporaryDirectory() + "sunshine-pki-" + UUID().uuidString
-        directory = PKIDirectory(path: path)
+        directory = PKIDirectory(path: Self.temporaryPath())
         try directory.initialize(townships: townships, coordinatorHosts: ["localhost", "127.0.0.1"])
         authority = try directory.loadAuthority()
+    }
+
+    /// A directory another issuer filled in the same layout (OpenSSL, for one), CA key included.
+    public init(adopting directory: PKIDirectory) throws {
+        self.directory = directory
+        authority = try directory.loadAuthority()
+    }
+
+    /// A fresh path in the temporary directory, not yet created.
+    public static func temporaryPath() -> String {
+        NSTemporaryDirectory() + "sunshine-pki-" + UUID().uuidString
     }
 
     /// Issues a certificate into the directory under `node`, from this CA unless another is given.
