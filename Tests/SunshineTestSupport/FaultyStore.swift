@@ -3,7 +3,7 @@ import SunshineStore
 import Synchronization
 
 /// Wraps any store and makes its commits fail or slow down on a schedule: the n-th commit, every
-/// commit until healed, or each commit delayed. A failing commit runs the transaction's body for
+/// commit until healed, or each commit delayed; and reads fail when told to. A failing commit runs the transaction's body for
 /// real and then throws from inside it, so the wrapped store rolls it back exactly as it would a
 /// commit that failed — the caller sees the store's own busy error, and nothing is left behind.
 public final class FaultyStore: ReplicaStore {
@@ -15,6 +15,7 @@ public final class FaultyStore: ReplicaStore {
         var failing: Set<Int> = []
         var failAll = false
         var delay: Duration?
+        var failingReads = 0
     }
 
     private let plan = Mutex(Plan())
@@ -41,17 +42,29 @@ public final class FaultyStore: ReplicaStore {
         plan.withLock { $0.delay = delay }
     }
 
+    /// The next `count` reads fail as if the database were busy.
+    public func failReads(_ count: Int = 1) {
+        plan.withLock { $0.failingReads += count }
+    }
+
     /// Commits succeed at full speed again.
     public func heal() {
         plan.withLock { plan in
             plan.failing.removeAll()
             plan.failAll = false
             plan.delay = nil
+            plan.failingReads = 0
         }
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any StoreSnapshot) throws -> T) async throws -> T {
-        try await base.read(body)
+        let fails = plan.withLock { plan in
+            guard plan.failingReads > 0 else { return false }
+            plan.failingReads -= 1
+            return true
+        }
+        if fails { throw StoreError("Injected fault: a read failed as if the database were busy.", reason: .busy) }
+        return try await base.read(body)
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {

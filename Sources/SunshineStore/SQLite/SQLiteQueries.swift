@@ -1,14 +1,31 @@
 import Foundation
 import GRDB
 import SunshineModel
+import Synchronization
 
 /// The SQL behind ``StoreSnapshot``, shared by read snapshots and write transactions.
 protocol SQLiteQueries: StoreSnapshot {
     var db: Database { get }
+    /// Counts the stored records read back through this store.
+    var decoded: DecodeCounter { get }
 }
 
 struct SQLiteSnapshot: SQLiteQueries {
     let db: Database
+    let decoded: DecodeCounter
+}
+
+/// How many stored records a store has read back: what a test counts to show that the apply path
+/// reads a key's siblings, never its history.
+final class DecodeCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    var value: Int { count.load(ordering: .relaxed) }
+
+    func decode(_ text: String) throws -> SunshineModel.Record {
+        count.add(1, ordering: .relaxed)
+        return try RecordText.decode(text)
+    }
 }
 
 /// Records are stored as their canonical JSON text and read back through one parser.
@@ -26,6 +43,38 @@ enum RecordText {
     }
 }
 
+/// The statements applying a version runs, in one place so a test can check that each finds its
+/// rows by an index: applying a version costs the same however long its key's history is.
+enum ApplyPathSQL {
+    static let keyState = """
+        SELECT current.siblings, current.value, current.quarantined, conflict.reason, conflict.opened_seq
+        FROM current LEFT JOIN conflict ON conflict.key = current.key WHERE current.key = ?
+        """
+    static let version = "SELECT seq, record, flag, source FROM version WHERE seq = ?"
+    static let sameClock = "SELECT record FROM version WHERE key = ? AND clock = ?"
+    static let lastHead = "SELECT head FROM version WHERE seq = (SELECT max(seq) FROM version)"
+    static let append = """
+        INSERT INTO version (key, kind, township, origin, clock, record, flag, source, head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let saveCurrent = """
+        INSERT INTO current (key, kind, township, siblings, value, deleted, quarantined, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET siblings = excluded.siblings, value = excluded.value, deleted = excluded.deleted,
+            quarantined = excluded.quarantined, seq = excluded.seq
+        """
+    static let saveConflict = """
+        INSERT INTO conflict (key, kind, township, reason, opened_seq) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET reason = excluded.reason
+        """
+    static let closeConflict = "DELETE FROM conflict WHERE key = ?"
+    static let roundClosed = "SELECT 1 FROM closed_round WHERE contest = ? AND round = ?"
+
+    /// Every statement above with its number of parameters.
+    static let all: [(sql: String, parameters: Int)] = [
+        (keyState, 1), (version, 1), (sameClock, 2), (lastHead, 0), (append, 9), (saveCurrent, 8), (saveConflict, 5), (closeConflict, 1),
+        (roundClosed, 2),
+    ]
+}
+
 /// Names in the `meta` table.
 enum Meta {
     static let storeID = "store_id"
@@ -39,7 +88,7 @@ extension SQLiteQueries {
 
     func storedVersion(_ row: Row) throws -> StoredVersion {
         StoredVersion(
-            seq: row["seq"], record: try RecordText.decode(row["record"]), flag: (row["flag"] as String?).flatMap(VersionFlag.init),
+            seq: row["seq"], record: try decoded.decode(row["record"]), flag: (row["flag"] as String?).flatMap(VersionFlag.init),
             source: row["source"]
         )
     }
@@ -62,38 +111,26 @@ extension SQLiteQueries {
 
     func holds(_ record: SunshineModel.Record) throws -> Bool {
         let canonical = record.canonical
-        return try String.fetchAll(db.cachedStatement(sql: Self.sameClockSQL), arguments: [record.key, record.clock.description])
+        return try String.fetchAll(db.cachedStatement(sql: ApplyPathSQL.sameClock), arguments: [record.key, record.clock.description])
             .contains { CanonicalJSON.same($0, canonical) }
     }
-
-    /// The versions of a key with a given clock, by the (key, clock) index: how a version is found
-    /// without reading its key's history.
-    static var sameClockSQL: String { "SELECT record FROM version WHERE key = ? AND clock = ?" }
 
     /// The key's state from its `current` and `conflict` rows and its siblings' versions: never
     /// its whole history, so applying a version costs the same however often the key was edited.
     func keyState(of key: String) throws -> KeyState? {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT current.siblings, current.value, current.quarantined, conflict.reason, conflict.opened_seq
-                FROM current LEFT JOIN conflict ON conflict.key = current.key WHERE current.key = ?
-                """),
-            arguments: [key]
-        ) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: ApplyPathSQL.keyState), arguments: [key]) else { return nil }
         return try keyState(row)
     }
 
     private func keyState(_ row: Row) throws -> KeyState {
         let siblings = try RecordText.seqs(row["siblings"]).map { seq in
-            guard let version = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(Self.versionColumns) FROM version WHERE seq = ?"), arguments: [seq]
-            ) else {
+            guard let version = try Row.fetchOne(db.cachedStatement(sql: ApplyPathSQL.version), arguments: [seq]) else {
                 throw StoreError("A current version (change \(seq)) is missing from history; the database may be damaged.", reason: .damaged)
             }
             return try storedVersion(version)
         }
         return KeyState(
-            siblings: siblings, value: try RecordText.decode(row["value"]), quarantined: row["quarantined"],
+            siblings: siblings, value: try decoded.decode(row["value"]), quarantined: row["quarantined"],
             conflict: (row["reason"] as String?).flatMap(ConflictReason.init), conflictOpenedAt: row["opened_seq"]
         )
     }
@@ -112,7 +149,7 @@ extension SQLiteQueries {
 
     func currentValues(kind: RecordKind) throws -> [CurrentValue] {
         try Row.fetchAll(db, sql: "SELECT value, quarantined FROM current WHERE kind = ? ORDER BY key", arguments: [kind.rawValue]).map { row in
-            CurrentValue(value: try RecordText.decode(row["value"]), quarantined: row["quarantined"])
+            CurrentValue(value: try decoded.decode(row["value"]), quarantined: row["quarantined"])
         }
     }
 
@@ -250,7 +287,7 @@ extension SQLiteQueries {
     }
 
     func isRoundClosed(contest: String, round: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM closed_round WHERE contest = ? AND round = ?"), arguments: [contest, round]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: ApplyPathSQL.roundClosed), arguments: [contest, round]) ?? false
     }
 
     func closedRounds() throws -> [ClosedRound] {
@@ -264,21 +301,20 @@ extension SQLiteQueries {
 struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     let db: Database
     let node: String
+    let decoded: DecodeCounter
 
     func apply(_ record: SunshineModel.Record, flag: VersionFlag?, source: String?) throws -> ApplyDecision {
         try applyVersion(record, flag: flag, source: source)
     }
 
     func canonicals(of key: String, clock: VersionVector) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: Self.sameClockSQL), arguments: [key, clock.description])
+        try String.fetchAll(db.cachedStatement(sql: ApplyPathSQL.sameClock), arguments: [key, clock.description])
     }
 
     func append(_ record: SunshineModel.Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64 {
-        let previous = try Data.fetchOne(db.cachedStatement(sql: "SELECT head FROM version ORDER BY seq DESC LIMIT 1")).map(Array.init)
+        let previous = try Data.fetchOne(db.cachedStatement(sql: ApplyPathSQL.lastHead)).map(Array.init)
         let head = LogChain.next(after: previous ?? LogChain.originBytes, canonical: canonical)
-        try db.cachedStatement(sql: """
-            INSERT INTO version (key, kind, township, origin, clock, record, flag, source, head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
+        try db.cachedStatement(sql: ApplyPathSQL.append).execute(arguments: [
                 record.key, record.kind.rawValue, record.township, record.origin, record.clock.description, canonical, flag?.rawValue, source,
                 Data(head),
             ])
@@ -286,21 +322,15 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     }
 
     func save(_ state: KeyState, for key: String) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO current (key, kind, township, siblings, value, deleted, quarantined, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (key) DO UPDATE SET siblings = excluded.siblings, value = excluded.value, deleted = excluded.deleted,
-                quarantined = excluded.quarantined, seq = excluded.seq
-            """).execute(arguments: [
+        try db.cachedStatement(sql: ApplyPathSQL.saveCurrent).execute(arguments: [
                 key, state.value.kind.rawValue, state.value.township, state.siblings.map { String($0.seq) }.joined(separator: ","),
                 state.value.canonical, state.value.deleted, state.quarantined, state.siblings.map(\.seq).max() ?? 0,
             ])
         if let reason = state.conflict {
-            try db.cachedStatement(sql: """
-                INSERT INTO conflict (key, kind, township, reason, opened_seq) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (key) DO UPDATE SET reason = excluded.reason
-                """).execute(arguments: [key, state.value.kind.rawValue, state.value.township, reason.rawValue, state.conflictOpenedAt ?? 0])
+            try db.cachedStatement(sql: ApplyPathSQL.saveConflict)
+                .execute(arguments: [key, state.value.kind.rawValue, state.value.township, reason.rawValue, state.conflictOpenedAt ?? 0])
         } else {
-            try db.cachedStatement(sql: "DELETE FROM conflict WHERE key = ?").execute(arguments: [key])
+            try db.cachedStatement(sql: ApplyPathSQL.closeConflict).execute(arguments: [key])
         }
     }
 

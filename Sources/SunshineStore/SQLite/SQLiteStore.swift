@@ -9,6 +9,7 @@ public final class SQLiteStore: ReplicaStore {
     public let path: String
     public let node: String
     private let pool: DatabasePool
+    let decoded = DecodeCounter()
 
     public init(path: String, node: String) throws {
         self.path = path
@@ -24,7 +25,7 @@ public final class SQLiteStore: ReplicaStore {
             // on the writer afterwards, outside a transaction (DESIGN §3.8).
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Schema.migrator.migrate(pool)
-            try pool.write { db in try SQLiteTransaction(db: db, node: node).ensureIdentity() }
+            try pool.write { db in try SQLiteTransaction(db: db, node: node, decoded: DecodeCounter()).ensureIdentity() }
             // Touch a data page, so a damaged file is refused now rather than at the first write.
             _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM version LIMIT 1") }
         } catch {
@@ -43,12 +44,14 @@ public final class SQLiteStore: ReplicaStore {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any StoreSnapshot) throws -> T) async throws -> T {
-        try await explained { try await pool.read { db in try body(SQLiteSnapshot(db: db)) } }
+        let decoded = self.decoded
+        return try await explained { try await pool.read { db in try body(SQLiteSnapshot(db: db, decoded: decoded)) } }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         let node = self.node
-        return try await explained { try await pool.write { db in try body(SQLiteTransaction(db: db, node: node)) } }
+        let decoded = self.decoded
+        return try await explained { try await pool.write { db in try body(SQLiteTransaction(db: db, node: node, decoded: decoded)) } }
     }
 
     public func backup(to path: String) async throws {
