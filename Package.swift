@@ -134,7 +134,10 @@ let package = Package(
         .target(
             name: "SunshineTestSupport",
             dependencies: [
-                "SunshinePKI", "SunshineModel", "SunshineStore", "SunshineCounty", "SunshineTownship",
+                "SunshinePKI", "SunshineModel", "SunshineStore", "SunshineCounty", "SunshineTownship", "SunshineWire", "SunshineRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -137,7 +137,12 @@ public final class RPCConnection: Sendable {
     /// waits for it stays one message per method (DESIGN §3.9).
     public func post<Params: Encodable & Sendable>(_ method: String, params: Params) {
         guard let frame = try? OutboundMessage.notification(method: method, params: params) else { return }
-        shared.withLockedValue { $0.posted[method] = frame }
+        post(frame, as: method)
+    }
+
+    /// Queues a frame for the poster, replacing one of the same name not sent yet.
+    private func post(_ frame: ByteBuffer, as name: String) {
+        shared.withLockedValue { $0.posted[name] = frame }
         wakePoster.yield()
     }
 
@@ -515,9 +520,11 @@ public final class RPCConnection: Sendable {
             for action in actions {
                 switch action {
                 case .sendHeartbeat(let id):
+                    // Posted, never awaited here: a peer that stops reading must not stop the timer
+                    // that will close it.
                     let report = await pingReport()
                     if let frame = try? OutboundMessage.request(id: id, method: Method.ping, params: report) {
-                        try? await send(frame, method: Method.ping)
+                        post(frame, as: Method.ping)
                     }
                 case .failCall(let id):
                     if let call = shared.withLockedValue({ $0.calls.removeValue(forKey: id) }) {

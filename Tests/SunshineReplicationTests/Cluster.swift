@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import NIOCore
 import SunshineAgent
 import SunshineCoordinator
 import SunshineCounty
@@ -53,9 +54,9 @@ final class Cluster: Sendable {
         }
     }
 
-    func startCoordinator(store: any ReplicaStore, port: Int = 0) async throws -> Coordinator {
+    func startCoordinator(store: any ReplicaStore, port: Int = 0, heartbeat: TimeAmount = .milliseconds(500)) async throws -> Coordinator {
         var configuration = RPCServer.Configuration(listen: Endpoint(host: "127.0.0.1", port: port))
-        configuration.rpc.heartbeat = .milliseconds(500)
+        configuration.rpc.heartbeat = heartbeat
         let service = CoordinatorService(
             configuration: configuration,
             tls: try ClusterTLS.serverContext(NodeCredentials(pki: pki.directory, node: "coordinator")),
@@ -93,9 +94,12 @@ final class Cluster: Sendable {
         var pushes: Int { events.withLockedValue { $0.filter { if case .synced(.pushed) = $0 { true } else { false } }.count } }
     }
 
-    func agent(_ node: String, store: any ReplicaStore, coordinator endpoint: Endpoint, batch: Int = 200, window: Int = 4) throws -> Agent {
+    func agent(
+        _ node: String, store: any ReplicaStore, coordinator endpoint: Endpoint, batch: Int = 200, window: Int = 4, maxFrame: Int = 1_048_576
+    ) throws -> Agent {
         try Agent { events in
             var configuration = AgentService.Configuration(node: node, coordinator: endpoint)
+            configuration.client.rpc.maxFrame = maxFrame
             configuration.backoff = Backoff(base: .milliseconds(10), cap: .milliseconds(200))
             configuration.sync.batch = batch
             configuration.sync.window = window
