@@ -8,10 +8,13 @@ public struct Township: Sendable {
     public let store: any ReplicaStore
     public var node: String { store.node }
 
-    /// Checkpoint names in the township's store: the last change the county acknowledged, and
-    /// when this store last heard from the county (milliseconds since 1970).
+    /// Checkpoint names in the township's store: the last change the county acknowledged, when
+    /// this store last heard from the county (milliseconds since 1970), and whether it still owes a
+    /// restored county its own versions back.
     static let acked = "acked"
     static let syncedAt = "synced_at"
+    /// 1 while the county's own versions are to be returned to a county restored from a backup.
+    static let returning = "returning"
 
     public init(store: any ReplicaStore) {
         self.store = store

@@ -56,22 +56,28 @@ public struct TownshipSync: Sendable {
     ///   the store itself does: the store was restored from an older copy. It then has a new store
     ///   id already, so the next session sends everything it holds as the new store it is.
     public func run(_ start: SessionStart, outbox: AsyncStream<Void>, pull: AsyncStream<Void>) async throws {
-        let restored = try await store.write { tx in
+        let (restored, returning) = try await store.write { tx in
             if start.checkpoint > 0 {
                 let head = try tx.head(at: start.checkpoint)
                 if head == nil || (start.checkpointHead != nil && head != start.checkpointHead) {
                     try tx.renewIdentity()
-                    return true
+                    return (true, false)
                 }
             }
             try tx.setCheckpoint(Township.acked, to: start.checkpoint)
             if let pullFrom = start.pullFrom {
+                // Pulling again and returning the county's versions belong together: the duty to
+                // return them is kept until done, whatever ends this session first.
                 try tx.setPullPosition(PullPosition(upto: pullFrom, head: pullFrom == 0 ? LogChain.origin : ""))
+                try tx.setCheckpoint(Township.returning, to: 1)
             }
-            return false
+            return (false, try tx.checkpoint(Township.returning) == 1)
         }
         if restored { throw TownshipSyncError.storeRestored(checkpoint: start.checkpoint) }
-        if start.pullFrom != nil { try await returnCountyVersions(at: start.checkpoint, batchBytes: start.batchBytes) }
+        if returning {
+            try await returnCountyVersions(at: start.checkpoint, batchBytes: start.batchBytes)
+            try await store.write { try $0.setCheckpoint(Township.returning, to: 0) }
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pushOutbox(after: start.checkpoint, batchBytes: start.batchBytes, signals: outbox) }
             group.addTask { try await pullWhenSignalled(pull) }
