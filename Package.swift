@@ -160,6 +160,10 @@ let package = Package(
             dependencies: ["SunshineAgent", "SunshineTownship", "SunshineRPC", "SunshinePKI", "SunshineStore", "SunshineModel", "SunshineTestSupport"]
         ),
         .testTarget(
+            name: "SunshineProcessTests",
+            dependencies: ["SunshineStore", "SunshineModel", "SunshineTestSupport"]
+        ),
+        .testTarget(
             name: "SunshineCLITests",
             dependencies: ["sunshine"]
         ),

@@ -68,6 +68,8 @@ struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
                 print("coordinator listening on \(address.ipAddress ?? listen.host):\(address.port ?? listen.port)"
                     + (revocations.isEmpty ? "" : " (\(revocations.serials.count + revocations.fingerprints.count) revoked certificates)")
                     + ", data in \(store.path)")
+                // Standard output may be a file or a pipe (a service manager, a test): say it now.
+                fflush(nil)
             }
             try await tasks.waitForAll()
         }
