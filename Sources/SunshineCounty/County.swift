@@ -184,13 +184,11 @@ public struct County: Sendable {
     }
 
     public func tally(contest: String? = nil, round: String? = nil) async throws -> [RoundTally] {
-        let (contests, ballots, closed) = try await store.read { reader in
-            (try reader.currentValues(kind: .contest).map(\.value), try reader.currentValues(kind: .ballot), try reader.closedRounds())
+        let (contests, groups, closed) = try await store.read { reader in
+            (try reader.currentValues(kind: .contest).map(\.value), try reader.ballotGroups(contest: contest, round: round), try reader.closedRounds())
         }
         let closedKeys = Set(closed.map { Tally.roundKey(contest: $0.contest, round: $0.round) })
-        return Tally.compute(
-            contests: contests, ballots: ballots.map { ($0.value, $0.quarantined) }, closedRounds: closedKeys, contest: contest, round: round
-        )
+        return Tally.compute(contests: contests, groups: groups, closedRounds: closedKeys, contest: contest, round: round)
     }
 
     public func conflicts() async throws -> [OpenConflict] {

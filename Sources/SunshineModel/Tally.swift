@@ -23,17 +23,50 @@ public struct RoundTally: Sendable, Equatable {
     public var townshipsReporting: [String]
 }
 
+/// Ballots that read alike for the tally: the same contest, round and township, the same choices
+/// and clerk's verdict, quarantined or not — and how many there are. A store keeps one such entry
+/// per current ballot and answers the tally grouped, so counting a contest does not read every
+/// paper (a province holds millions).
+public struct BallotGroup: Sendable, Hashable {
+    public var contest: String
+    public var round: String
+    public var township: String
+    public var choices: [String]
+    public var valid: Bool
+    public var quarantined: Bool
+    public var count: Int
+
+    public init(contest: String, round: String, township: String, choices: [String], valid: Bool, quarantined: Bool, count: Int = 1) {
+        self.contest = contest
+        self.round = round
+        self.township = township
+        self.choices = choices
+        self.valid = valid
+        self.quarantined = quarantined
+        self.count = count
+    }
+
+    /// The group of one current ballot value; nil for a voided paper, or data that is not a ballot.
+    public init?(_ value: Record, quarantined: Bool) {
+        guard value.kind == .ballot, !value.deleted, let ballot = try? RecordRules.ballot(value.data) else { return nil }
+        self.init(
+            contest: ballot.contest, round: ballot.round, township: value.township, choices: ballot.choices, valid: ballot.valid,
+            quarantined: quarantined
+        )
+    }
+}
+
 public enum Tally {
     /// Counts ballots per contest and round (DESIGN §3.3 `tally`).
     ///
     /// - Parameters:
     ///   - contests: current contest records (key `contest/county/ID`).
-    ///   - ballots: current ballot values with whether each is quarantined.
+    ///   - groups: the current ballots, grouped (``BallotGroup``).
     ///   - closedRounds: the (contest, round) pairs that are closed.
     ///   - contest / round: optional filters.
     public static func compute(
         contests: [Record],
-        ballots: [(value: Record, quarantined: Bool)],
+        groups: [BallotGroup],
         closedRounds: Set<String>,
         contest filterContest: String? = nil,
         round filterRound: String? = nil
@@ -51,20 +84,20 @@ public enum Tally {
             var townships: Set<String> = []
         }
         var buckets: [String: [String: Bucket]] = [:]
-        for (record, quarantined) in ballots where !record.deleted {
-            guard let ballot = try? RecordRules.ballot(record.data) else { continue }
-            guard filterContest.map({ $0 == ballot.contest }) ?? true, filterRound.map({ $0 == ballot.round }) ?? true else { continue }
-            var bucket = buckets[ballot.contest, default: [:]][ballot.round, default: Bucket()]
-            if definitions[ballot.contest].map({ $0.township == record.township }) ?? true { bucket.townships.insert(record.township) }
-            if quarantined {
-                bucket.quarantined += 1
-            } else if let contest = definitions[ballot.contest], contest.counts(ballot, from: record.township) {
-                bucket.valid += 1
-                for choice in ballot.choices { bucket.votes[choice, default: 0] += 1 }
+        for group in groups {
+            guard filterContest.map({ $0 == group.contest }) ?? true, filterRound.map({ $0 == group.round }) ?? true else { continue }
+            var bucket = buckets[group.contest, default: [:]][group.round, default: Bucket()]
+            if definitions[group.contest].map({ $0.township == group.township }) ?? true { bucket.townships.insert(group.township) }
+            let paper = Ballot(contest: group.contest, round: group.round, station: "", serial: 0, choices: group.choices, valid: group.valid)
+            if group.quarantined {
+                bucket.quarantined += group.count
+            } else if let contest = definitions[group.contest], contest.counts(paper, from: group.township) {
+                bucket.valid += group.count
+                for choice in group.choices { bucket.votes[choice, default: 0] += group.count }
             } else {
-                bucket.invalid += 1
+                bucket.invalid += group.count
             }
-            buckets[ballot.contest, default: [:]][ballot.round] = bucket
+            buckets[group.contest, default: [:]][group.round] = bucket
         }
         var result: [RoundTally] = []
         for id in Set(definitions.keys).union(buckets.keys).sorted() {

@@ -83,6 +83,8 @@ public protocol StoreSnapshot {
 
     /// Current, not deleted records per scope and kind.
     func counts() throws -> [String: [RecordKind: Int]]
+    /// The current ballots grouped for the tally (``BallotGroup``), optionally of one contest and round.
+    func ballotGroups(contest: String?, round: String?) throws -> [BallotGroup]
     /// Every open conflict with its siblings, oldest first.
     func openConflicts() throws -> [OpenConflict]
     /// Open conflicts per scope.

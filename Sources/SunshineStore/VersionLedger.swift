@@ -11,6 +11,10 @@ protocol VersionLedger {
     func append(_ record: Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64
     /// Replaces what is held for `key` with `state`.
     func save(_ state: KeyState, for key: String) throws
+    /// Adds `delta` to the count of current, not deleted records of a scope and kind.
+    func adjustCount(township: String, kind: RecordKind, by delta: Int) throws
+    /// Replaces the tally's entry for a ballot key (nil: the paper counts nowhere now).
+    func saveBallotGroup(_ group: BallotGroup?, for key: String) throws
 }
 
 extension VersionLedger {
@@ -28,7 +32,20 @@ extension VersionLedger {
         if decision == .obsolete { return decision }
         if let next = Replication.state(after: decision, adding: StoredVersion(seq: seq, record: record, flag: flag, source: source), to: previous) {
             try save(next, for: record.key)
+            try recount(record.key, from: previous, to: next)
         }
         return decision
+    }
+
+    /// Keeps what `status` and `tally` read up to date as a key changes, so neither reads every
+    /// record (DESIGN §1: a province holds millions).
+    private func recount(_ key: String, from previous: KeyState?, to next: KeyState) throws {
+        let before = previous.flatMap { $0.value.deleted ? nil : ($0.value.township, $0.value.kind) }
+        let after = next.value.deleted ? nil : (next.value.township, next.value.kind)
+        if before?.0 != after?.0 || before?.1 != after?.1 {
+            if let before { try adjustCount(township: before.0, kind: before.1, by: -1) }
+            if let after { try adjustCount(township: after.0, kind: after.1, by: 1) }
+        }
+        if next.value.kind == .ballot { try saveBallotGroup(BallotGroup(next.value, quarantined: next.quarantined), for: key) }
     }
 }

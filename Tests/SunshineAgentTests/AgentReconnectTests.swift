@@ -13,7 +13,7 @@ import Testing
 
     private func server(_ pki: TestPKI, port: Int) throws -> RPCServer {
         var configuration = RPCServer.Configuration(listen: Endpoint(host: "127.0.0.1", port: port))
-        configuration.rpc.heartbeat = .milliseconds(200)
+        configuration.rpc.heartbeat = .seconds(2)
         return RPCServer(
             configuration: configuration,
             tls: try ClusterTLS.serverContext(NodeCredentials(pki: pki.directory, node: "coordinator")),
@@ -22,7 +22,7 @@ import Testing
     }
 
     private func waitUntil(_ what: Comment, _ condition: () -> Bool) async throws {
-        for _ in 0..<500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<2_000 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
         #expect(condition(), what)
     }
 

@@ -203,7 +203,7 @@ import Testing
                 #expect(last?.errorMessage?.contains("silent") == true)
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(15), "closed after a few silent heartbeats, not at the watchdog")
     }
 
     @Test func plaintextToTheTLSPortIsDroppedAndHurtsNobody() async throws {

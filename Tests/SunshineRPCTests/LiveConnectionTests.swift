@@ -80,16 +80,16 @@ import Testing
     @Test func heartbeatsKeepAnIdleConnectionAliveAndCarryTheOutbox() async throws {
         let pki = try TestPKI()
         defer { pki.remove() }
-        try await withTestServer(pki: pki, configure: { $0.rpc.heartbeat = .milliseconds(300) }) { endpoint, responder in
+        try await withTestServer(pki: pki, configure: { $0.rpc.heartbeat = .milliseconds(1_000) }) { endpoint, responder in
             var options = RPCClient.Options()
             options.pingReport = { PingParams(seq: 7, outbox: 1) }
             try await withClient("township-03", pki: pki, to: endpoint, options: options) { connection, hello in
-                #expect(hello.heartbeatMs == 300)
+                #expect(hello.heartbeatMs == 1_000)
                 // Idle for several heartbeats: both sides ping, nobody is closed as silent.
-                try await Task.sleep(for: .milliseconds(1_800))
+                try await Task.sleep(for: .milliseconds(4_500))
                 #expect(!connection.isClosed)
             }
-            #expect(responder.pings.count >= 3)
+            #expect(responder.pings.count >= 2)
             #expect(responder.pings.allSatisfy { $0 == PingParams(seq: 7, outbox: 1) })
         }
     }

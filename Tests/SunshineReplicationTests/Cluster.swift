@@ -54,7 +54,7 @@ final class Cluster: Sendable {
         }
     }
 
-    func startCoordinator(store: any ReplicaStore, port: Int = 0, heartbeat: TimeAmount = .milliseconds(500)) async throws -> Coordinator {
+    func startCoordinator(store: any ReplicaStore, port: Int = 0, heartbeat: TimeAmount = .seconds(2)) async throws -> Coordinator {
         var configuration = RPCServer.Configuration(listen: Endpoint(host: "127.0.0.1", port: port))
         configuration.rpc.heartbeat = heartbeat
         let service = CoordinatorService(

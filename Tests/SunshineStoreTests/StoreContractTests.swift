@@ -162,6 +162,40 @@ func ballot(_ township: String, serial: Int64 = 7, choice: String = "a", clock: 
     }
 
     @Test(arguments: StoreKind.allCases)
+    func theCountsAndTheTallysGroupsFollowEveryChangeOfAKey(_ kind: StoreKind) async throws {
+        let store = try kind.make("township-03")
+        try await store.write { tx in
+            for serial in 1...6 { try tx.apply(ballot("township-03", serial: Int64(serial), choice: serial % 2 == 0 ? "a" : "b")) }
+            try tx.apply(ballot("township-03", serial: 2, choice: "forged"))  // a twin: quarantined
+            var voided = ballot("township-03", serial: 3, choice: "b", clock: ["township-03": 2])
+            voided.deleted = true
+            try tx.apply(voided)
+            try tx.apply(ballot("township-04", serial: 1, choice: "a"))
+            try tx.apply(finding(["township-03": 1], origin: "township-03"))
+            var gone = finding(["township-03": 1], origin: "township-03", key: "finding/township-03/gone")
+            gone.deleted = true
+            try tx.apply(gone)
+        }
+        let (groups, values, counts) = try await store.read { reader in
+            (try reader.ballotGroups(contest: nil, round: nil), try reader.currentValues(kind: .ballot), try reader.counts())
+        }
+        var expected: [BallotGroup: Int] = [:]
+        for value in values {
+            guard let group = BallotGroup(value.value, quarantined: value.quarantined) else { continue }
+            expected[group, default: 0] += 1
+        }
+        #expect(Dictionary(groups.map { group in
+            var key = group
+            key.count = 1
+            return (key, group.count)
+        }, uniquingKeysWith: +) == expected)
+        #expect(groups.reduce(0) { $0 + $1.count } == 6, "five live papers of township-03 (one voided) and one of township-04")
+        #expect(groups.first { $0.quarantined }?.count == 1)
+        #expect(counts == ["township-03": [.ballot: 5, .finding: 1], "township-04": [.ballot: 1]])
+        #expect(try await store.read { try $0.ballotGroups(contest: "c", round: "vote-2") }.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func checkpointsAdvanceOnlyForwardUnlessSet(_ kind: StoreKind) async throws {
         let store = try kind.make()
         try await store.write { tx in
@@ -247,13 +281,17 @@ struct Snapshot: Equatable {
     var closed: [ClosedRound]
     var counts: [String: [RecordKind: Int]]
     var quarantined: Int
+    var groups: Set<BallotGroup>
 
     init(_ store: any ReplicaStore) async throws {
-        (log, current, conflicts, checkpoints, closed, counts, quarantined) = try await store.read { reader in
+        (log, current, conflicts, checkpoints, closed, counts, quarantined, groups) = try await store.read { reader in
             let log = try reader.changes(after: 0, for: nil, limit: 100_000)
             var current: [String: CurrentRecord] = [:]
             for key in Set(log.map(\.record.key)) { current[key] = try reader.current(of: key) }
-            return (log, current, try reader.openConflicts(), try reader.checkpoints(prefix: ""), try reader.closedRounds(), try reader.counts(), try reader.quarantinedCount())
+            return (
+                log, current, try reader.openConflicts(), try reader.checkpoints(prefix: ""), try reader.closedRounds(), try reader.counts(),
+                try reader.quarantinedCount(), Set(try reader.ballotGroups(contest: nil, round: nil))
+            )
         }
     }
 }

@@ -148,6 +148,8 @@ struct MemoryState: Sendable {
     /// Closed rounds and the change-log position at which each closed.
     var closedRounds: [ClosedRound: Int64] = [:]
     var pullPosition = PullPosition.start
+    var kindCounts: [String: [RecordKind: Int]] = [:]
+    var ballotGroups: [String: BallotGroup] = [:]
     var agentStores: [AgentStoreKey: AgentStore] = [:]
     /// Refused versions in the order they were held aside.
     var refusals: [Refusal] = []
@@ -265,9 +267,19 @@ extension MemoryQueries {
     }
 
     func counts() throws -> [String: [RecordKind: Int]] {
-        var result: [String: [RecordKind: Int]] = [:]
-        for key in state.keys.values where !key.value.deleted { result[key.value.township, default: [:]][key.value.kind, default: 0] += 1 }
-        return result
+        state.kindCounts.mapValues { $0.filter { $0.value > 0 } }.filter { !$0.value.isEmpty }
+    }
+
+    func ballotGroups(contest: String?, round: String?) throws -> [BallotGroup] {
+        var groups: [BallotGroup: Int] = [:]
+        for group in state.ballotGroups.values where (contest == nil || group.contest == contest) && (round == nil || group.round == round) {
+            groups[group, default: 0] += 1
+        }
+        return groups.map { group, count in
+            var counted = group
+            counted.count = count
+            return counted
+        }
     }
 
     func openConflicts() throws -> [OpenConflict] {
@@ -347,6 +359,17 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
     func save(_ keyState: KeyState, for key: String) throws {
         let previous = state.keys.updateValue(keyState, forKey: key)
         undo.append { $0.keys[key] = previous }
+    }
+
+    func adjustCount(township: String, kind: RecordKind, by delta: Int) throws {
+        state.kindCounts[township, default: [:]][kind, default: 0] += delta
+        undo.append { $0.kindCounts[township]?[kind]? -= delta }
+    }
+
+    func saveBallotGroup(_ group: BallotGroup?, for key: String) throws {
+        let previous = state.ballotGroups[key]
+        state.ballotGroups[key] = group
+        undo.append { $0.ballotGroups[key] = previous }
     }
 
     func advanceCheckpoint(_ name: String, to seq: Int64) throws {

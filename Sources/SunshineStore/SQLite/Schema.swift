@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SunshineModel
 
 /// The store's tables, created and evolved only by these migrations. A shipped migration is never
 /// edited; a change is a new migration.
@@ -98,12 +99,40 @@ enum Schema {
                 );
                 CREATE INDEX refusal_by_township ON refusal (township, id);
                 CREATE INDEX refusal_by_key ON refusal (key);
+                CREATE TABLE kind_count (
+                    township TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    n INTEGER NOT NULL,
+                    PRIMARY KEY (township, kind)
+                );
+                CREATE TABLE ballot_group (
+                    key TEXT PRIMARY KEY,
+                    contest TEXT NOT NULL,
+                    round TEXT NOT NULL,
+                    township TEXT NOT NULL,
+                    choices TEXT NOT NULL,
+                    valid INTEGER NOT NULL,
+                    quarantined INTEGER NOT NULL
+                );
+                CREATE INDEX ballot_group_by_round ON ballot_group (contest, round);
+                CREATE INDEX current_quarantined ON current (key) WHERE quarantined = 1;
+                INSERT INTO kind_count (township, kind, n)
+                    SELECT township, kind, count(*) FROM current WHERE deleted = 0 GROUP BY township, kind;
                 """)
             // Chain the versions a v1 store already holds, in order.
             var head = LogChain.originBytes
             for row in try Row.fetchAll(db, sql: "SELECT seq, record FROM version ORDER BY seq") {
                 head = LogChain.next(after: head, canonical: row["record"])
                 try db.execute(sql: "UPDATE version SET head = ? WHERE seq = ?", arguments: [Data(head), row["seq"] as Int64])
+            }
+            // The tally's groups of the ballots a v1 store already holds.
+            for row in try Row.fetchAll(db, sql: "SELECT key, value, quarantined FROM current WHERE kind = 'ballot'") {
+                let value = try RecordText.decode(row["value"])
+                guard let group = BallotGroup(value, quarantined: row["quarantined"]) else { continue }
+                try db.execute(
+                    sql: "INSERT INTO ballot_group (key, contest, round, township, choices, valid, quarantined) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [row["key"] as String, group.contest, group.round, group.township, BallotGroupText.choices(group.choices), group.valid, group.quarantined]
+                )
             }
             // Agents' checkpoints become those of the store they had before store ids existed ("").
             try db.execute(sql: """
