@@ -19,8 +19,12 @@ public final class AgentService: Service, Sendable {
         public var backoff = Backoff()
         public var client = RPCClient.Options()
         public var sync = TownshipSync.Options()
-        /// How often to look for records a clerk wrote from another process.
-        public var outboxPoll: Duration = .milliseconds(200)
+        /// The township's SQLite file, when the store is one: the agent then learns of a clerk's
+        /// commit from another process at once (``StoreWatcher``).
+        public var storeFile: String?
+        /// How often to look for records a clerk wrote from another process anyway: a fallback,
+        /// for systems that cannot watch files and for a watch that missed something.
+        public var outboxPoll: Duration = .seconds(5)
         /// A pull even without `changed`, in case a notification was lost with a connection.
         public var pullFallback: Duration = .seconds(30)
 
@@ -144,6 +148,11 @@ public final class AgentService: Service, Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await sync.run(start, outbox: outbox, pull: pull.signals) }
                 group.addTask { try await Self.tick(wakeOutbox, every: configuration.outboxPoll) }
+                if let file = configuration.storeFile, let changes = StoreWatcher.changes(of: file) {
+                    group.addTask {
+                        for await _ in changes { wakeOutbox.yield() }
+                    }
+                }
                 group.addTask {
                     pull.wake.yield()
                     try await Self.tick(pull.wake, every: configuration.pullFallback)

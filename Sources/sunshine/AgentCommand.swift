@@ -33,7 +33,9 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
         var logger = Logger(label: "sunshine.agent")
         logger[metadataKey: "node"] = "\(node)"
         let store = try DataOptions.openStore(node: node, settings)
-        let agent = AgentService(configuration: .init(node: node, coordinator: endpoint), tls: tls, store: store, logger: logger)
+        var configuration = AgentService.Configuration(node: node, coordinator: endpoint)
+        configuration.storeFile = store.path
+        let agent = AgentService(configuration: configuration, tls: tls, store: store, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

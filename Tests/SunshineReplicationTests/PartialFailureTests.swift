@@ -137,3 +137,30 @@ import Testing
         await coordinator.stop()
     }
 }
+
+/// The clerk's path to the county has no polling interval: a clerk's command in another process
+/// commits, and the agent hears of it from the store's files (DESIGN §1; issue "fast enough").
+@Suite(.timeLimit(.minutes(2))) struct ClerkNotificationTests {
+    @Test func aBallotRecordedByAnotherProcessLeavesWithoutWaitingForAPoll() async throws {
+        let cluster = try Cluster()
+        let coordinator = try await cluster.startCoordinator(store: try cluster.store("coordinator"))
+        let store = try cluster.store("township-01")
+        // The fallback poll is an hour away: only the watch on the store's files can wake the agent.
+        let agent = try cluster.agent(
+            "township-01", store: store, coordinator: coordinator.endpoint, watching: store.path, outboxPoll: .seconds(3_600)
+        )
+        agent.start()
+        try await eventually("the agent is connected") { agent.events.withLockedValue { $0.contains { if case .connected = $0 { true } else { false } } } }
+        try await Task.sleep(for: .milliseconds(300))
+        for serial in 1...3 {
+            let result = try runProcess(SunshineExecutable.path, [
+                "ballot", "add", "--node", "township-01", "--data", cluster.directory, "--contest", "committee-2026", "--round", "vote-1",
+                "--station", "s01", "--serial", "\(serial)", "--choice", "cand-01",
+            ])
+            #expect(result.status == 0, "\(result.output)")
+        }
+        try await eventually("the clerk's ballots reach the county", seconds: 20) { try await coordinator.county.status().totals.ballots == 3 }
+        await agent.stop()
+        await coordinator.stop()
+    }
+}
