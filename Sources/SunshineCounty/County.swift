@@ -61,6 +61,16 @@ public struct County: Sendable {
                 ?? AgentStore(node: agent.node, store: agent.store, checkpoint: 0, checkpointHead: nil, lastHello: 0)
             guard batch.after == held.checkpoint else { throw CountyError.outOfOrder(checkpoint: held.checkpoint) }
             var outcome = PushOutcome(upto: batch.upto)
+            // Whether a ballot's round is closed, asked once per round of the batch.
+            var closedRounds: [ClosedRound: Bool] = [:]
+            func roundClosed(_ record: Record) throws -> Bool {
+                guard record.kind == .ballot, let ballot = try? RecordRules.ballot(record.data) else { return false }
+                let round = ClosedRound(contest: ballot.contest, round: ballot.round)
+                if let known = closedRounds[round] { return known }
+                let closed = try tx.isRoundClosed(contest: ballot.contest, round: ballot.round)
+                closedRounds[round] = closed
+                return closed
+            }
             func refuse(_ key: String, _ township: String, _ error: RecordError, _ version: String) throws {
                 outcome.rejected.append(.init(key: key, error: error))
                 try tx.holdAside(Refusal(
@@ -79,19 +89,22 @@ public struct County: Sendable {
                 }
                 // A version the county holds already is a duplicate, whoever sends it back — an
                 // agent returning the county's own versions after a restore included.
-                if try tx.holds(record) {
+                let closed = try roundClosed(record)
+                let offered = try tx.offer(record, flag: closed ? .roundClosed : nil, source: agent.store) { held throws(RecordError) in
+                    try Authorization.checkPush(record, by: agent.node, held: held)
+                }
+                let decision: ApplyDecision
+                switch offered {
+                case .duplicate:
                     outcome.duplicates += 1
                     continue
-                }
-                let known = try tx.current(of: record.key)?.heldClock ?? VersionVector()
-                do throws(RecordError) {
-                    try Authorization.checkPush(record, by: agent.node, held: known)
-                } catch {
+                case .refused(let error):
                     try refuse(record.key, record.township, error, record.canonical)
                     continue
+                case .applied(let applied):
+                    decision = applied
                 }
-                let closed = try Self.isRoundClosed(tx, record)
-                switch try tx.apply(record, flag: closed ? .roundClosed : nil, source: agent.store) {
+                switch decision {
                 case .duplicate:
                     outcome.duplicates += 1
                     continue
@@ -252,8 +265,4 @@ public struct County: Sendable {
         }
     }
 
-    private static func isRoundClosed(_ tx: any StoreTransaction, _ record: Record) throws -> Bool {
-        guard record.kind == .ballot, let ballot = try? RecordRules.ballot(record.data) else { return false }
-        return try tx.isRoundClosed(contest: ballot.contest, round: ballot.round)
-    }
 }

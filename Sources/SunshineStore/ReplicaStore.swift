@@ -109,6 +109,13 @@ public protocol StoreTransaction: StoreSnapshot {
     @discardableResult
     func apply(_ record: Record, flag: VersionFlag?, source: String?) throws -> ApplyDecision
 
+    /// Applies a version another node offers: one held already is a duplicate, whoever sends it;
+    /// otherwise `authorize` sees the join of the clocks held for the key and may refuse it;
+    /// otherwise it is applied like ``apply(_:flag:source:)``. One look at the key serves all three.
+    func offer(
+        _ record: Record, flag: VersionFlag?, source: String?, authorize: (VersionVector) throws(RecordError) -> Void
+    ) throws -> Offered
+
     /// Moves a named position forward to `seq`; never backwards (an answer to an earlier request
     /// arriving late changes nothing).
     func advanceCheckpoint(_ name: String, to seq: Int64) throws
@@ -160,6 +167,15 @@ extension StoreTransaction {
         try apply(record)
         return record
     }
+}
+
+/// What became of a version another node offered.
+public enum Offered: Sendable, Equatable {
+    /// Held already: nothing to do.
+    case duplicate
+    /// Refused by the authorization rule, with its reason.
+    case refused(RecordError)
+    case applied(ApplyDecision)
 }
 
 /// A key's current state as readers see it.

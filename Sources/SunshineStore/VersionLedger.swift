@@ -21,12 +21,34 @@ extension VersionLedger {
     /// DESIGN §3.6 over this store: a duplicate changes nothing; anything else joins history, and
     /// unless it is obsolete the key's state follows ``Replication/state(after:adding:to:)``.
     func applyVersion(_ record: Record, flag: VersionFlag?, source: String?) throws -> ApplyDecision {
-        let previous = try keyState(of: record.key)
+        switch try offerVersion(record, flag: flag, source: source, authorize: { _ in }) {
+        case .duplicate: return .duplicate
+        case .applied(let decision): return decision
+        case .refused(let error): throw error
+        }
+    }
+
+    /// DESIGN §3.6 for a version another node offers, reading the key once: duplicate, refused by
+    /// `authorize`, or applied.
+    func offerVersion(
+        _ record: Record, flag: VersionFlag?, source: String?, authorize: (VersionVector) throws(RecordError) -> Void
+    ) throws -> Offered {
         let canonical = record.canonical
-        let decision = Replication.decide(
-            record, canonical: canonical, sameClock: try canonicals(of: record.key, clock: record.clock),
-            siblings: previous?.siblings.map(\.record) ?? []
-        )
+        let sameClock = try canonicals(of: record.key, clock: record.clock)
+        if sameClock.contains(where: { CanonicalJSON.same($0, canonical) }) { return .duplicate }
+        let previous = try keyState(of: record.key)
+        do throws(RecordError) {
+            try authorize(previous?.heldClock ?? VersionVector())
+        } catch {
+            return .refused(error)
+        }
+        let decision = Replication.decide(record, canonical: canonical, sameClock: sameClock, siblings: previous?.siblings.map(\.record) ?? [])
+        return .applied(try store(record, canonical: canonical, decision: decision, flag: flag, source: source, previous: previous))
+    }
+
+    private func store(
+        _ record: Record, canonical: String, decision: ApplyDecision, flag: VersionFlag?, source: String?, previous: KeyState?
+    ) throws -> ApplyDecision {
         if decision == .duplicate { return decision }
         let seq = try append(record, canonical: canonical, flag: flag, source: source)
         if decision == .obsolete { return decision }

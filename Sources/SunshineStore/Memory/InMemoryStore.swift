@@ -330,6 +330,10 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
         try applyVersion(record, flag: flag, source: source)
     }
 
+    func offer(_ record: Record, flag: VersionFlag?, source: String?, authorize: (VersionVector) throws(RecordError) -> Void) throws -> Offered {
+        try offerVersion(record, flag: flag, source: source, authorize: authorize)
+    }
+
     func keyState(of key: String) throws -> KeyState? { state.keys[key] }
 
     func canonicals(of key: String, clock: VersionVector) throws -> [String] {

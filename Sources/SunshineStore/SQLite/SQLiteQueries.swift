@@ -75,6 +75,11 @@ enum ApplyPathSQL {
     ]
 }
 
+/// The running head of one write transaction's appends.
+final class ChainCursor {
+    var head: [UInt8]?
+}
+
 /// A ballot group's choices as one text column, in canonical JSON, and back.
 enum BallotGroupText {
     static func choices(_ choices: [String]) -> String {
@@ -337,9 +342,23 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     let db: Database
     let node: String
     let decoded: DecodeCounter
+    /// The log's head after the last version this transaction appended, so a batch reads it once.
+    private let chain = ChainCursor()
+
+    init(db: Database, node: String, decoded: DecodeCounter) {
+        self.db = db
+        self.node = node
+        self.decoded = decoded
+    }
 
     func apply(_ record: SunshineModel.Record, flag: VersionFlag?, source: String?) throws -> ApplyDecision {
         try applyVersion(record, flag: flag, source: source)
+    }
+
+    func offer(
+        _ record: SunshineModel.Record, flag: VersionFlag?, source: String?, authorize: (VersionVector) throws(SunshineModel.RecordError) -> Void
+    ) throws -> Offered {
+        try offerVersion(record, flag: flag, source: source, authorize: authorize)
     }
 
     func canonicals(of key: String, clock: VersionVector) throws -> [String] {
@@ -347,8 +366,9 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     }
 
     func append(_ record: SunshineModel.Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64 {
-        let previous = try Data.fetchOne(db.cachedStatement(sql: ApplyPathSQL.lastHead)).map(Array.init)
+        let previous = try chain.head ?? Data.fetchOne(db.cachedStatement(sql: ApplyPathSQL.lastHead)).map(Array.init)
         let head = LogChain.next(after: previous ?? LogChain.originBytes, canonical: canonical)
+        chain.head = head
         try db.cachedStatement(sql: ApplyPathSQL.append).execute(arguments: [
                 record.key, record.kind.rawValue, record.township, record.origin, record.clock.description, canonical, flag?.rawValue, source,
                 Data(head),
