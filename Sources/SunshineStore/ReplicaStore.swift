@@ -124,6 +124,16 @@ public protocol StoreTransaction: StoreSnapshot {
     /// Closes a round; returns false if it was closed already.
     func closeRound(contest: String, round: String) throws -> Bool
 
+    /// Writes a new version as this store's node over what `check` sees held for the key (it may
+    /// refuse by throwing): its clock dominates every version held and `extra` besides (DESIGN
+    /// §3.6), so it replaces them all — and so closes any conflict on the key.
+    ///
+    /// - Throws: what `check` throws, or ``RecordError`` when the new version breaks the record rules.
+    func write(
+        kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool, at date: Date, over extra: VersionVector,
+        check: (CurrentRecord?) throws -> Void
+    ) throws -> Record
+
     /// Records where the county's log has been pulled up to.
     func setPullPosition(_ position: PullPosition) throws
     /// Records what the county holds of an agent store.
@@ -157,15 +167,7 @@ extension StoreTransaction {
         kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool = false, at date: Date = Date(),
         over extra: VersionVector = VersionVector()
     ) throws -> Record {
-        let held = (try current(of: key)?.heldClock ?? VersionVector()).joined(with: extra)
-        let actor = try identity().actor
-        let record = Record(
-            key: key, kind: kind, township: township, clock: Replication.nextClock(for: actor, over: held), origin: node,
-            at: date.formatted(.iso8601), deleted: deleted, data: data
-        )
-        try RecordRules.validate(record)
-        try apply(record)
-        return record
+        try write(kind: kind, key: key, township: township, data: data, deleted: deleted, at: date, over: extra, check: { _ in })
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import SunshineModel
 
 /// The persistence steps of applying a version, which each store implementation provides, so that
@@ -44,6 +45,25 @@ extension VersionLedger {
         }
         let decision = Replication.decide(record, canonical: canonical, sameClock: sameClock, siblings: previous?.siblings.map(\.record) ?? [])
         return .applied(try store(record, canonical: canonical, decision: decision, flag: flag, source: source, previous: previous))
+    }
+
+    /// A local write, reading the key once: the new version's clock is the join of everything held
+    /// with this store's actor advanced, so it replaces every sibling (no equal-clock version can be
+    /// held: the actor's counter was never used for this key).
+    func writeVersion(
+        kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool, at date: Date, over extra: VersionVector,
+        node: String, actor: String, check: (CurrentRecord?) throws -> Void
+    ) throws -> Record {
+        let previous = try keyState(of: key)
+        try check(previous.map(CurrentRecord.init))
+        let held = (previous?.heldClock ?? VersionVector()).joined(with: extra)
+        let record = Record(
+            key: key, kind: kind, township: township, clock: Replication.nextClock(for: actor, over: held), origin: node,
+            at: date.formatted(.iso8601), deleted: deleted, data: data
+        )
+        try RecordRules.validate(record)
+        _ = try store(record, canonical: record.canonical, decision: .replaces, flag: nil, source: nil, previous: previous)
+        return record
     }
 
     private func store(

@@ -27,8 +27,9 @@ public struct Township: Sendable {
     public func record(_ ballot: Ballot) async throws -> Record {
         try await store.write { tx in
             let key = ballot.key(township: tx.node)
-            if let held = try tx.current(of: key) { throw TownshipError.serialInUse(key: key, held: held.value) }
-            return try tx.write(kind: .ballot, key: key, township: tx.node, data: ballot.json)
+            return try tx.write(kind: .ballot, key: key, township: tx.node, data: ballot.json, deleted: false, at: Date(), over: VersionVector()) { held in
+                if let held { throw TownshipError.serialInUse(key: key, held: held.value) }
+            }
         }
     }
 

@@ -330,6 +330,16 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
         try applyVersion(record, flag: flag, source: source)
     }
 
+    func write(
+        kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool, at date: Date, over extra: VersionVector,
+        check: (CurrentRecord?) throws -> Void
+    ) throws -> Record {
+        try writeVersion(
+            kind: kind, key: key, township: township, data: data, deleted: deleted, at: date, over: extra, node: node,
+            actor: state.identity.actor, check: check
+        )
+    }
+
     func offer(_ record: Record, flag: VersionFlag?, source: String?, authorize: (VersionVector) throws(RecordError) -> Void) throws -> Offered {
         try offerVersion(record, flag: flag, source: source, authorize: authorize)
     }

@@ -355,6 +355,16 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
         try applyVersion(record, flag: flag, source: source)
     }
 
+    func write(
+        kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool, at date: Date, over extra: VersionVector,
+        check: (CurrentRecord?) throws -> Void
+    ) throws -> SunshineModel.Record {
+        try writeVersion(
+            kind: kind, key: key, township: township, data: data, deleted: deleted, at: date, over: extra, node: node, actor: try identity().actor,
+            check: check
+        )
+    }
+
     func offer(
         _ record: SunshineModel.Record, flag: VersionFlag?, source: String?, authorize: (VersionVector) throws(SunshineModel.RecordError) -> Void
     ) throws -> Offered {
