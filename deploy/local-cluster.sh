@@ -119,7 +119,11 @@ running_pid() {
 prepare() {
     [[ -x $bin ]] || fail "$bin is not an executable; build it with \`swift build\` or pass --bin."
     mkdir -p "$dir/pki" "$dir/etc" "$dir/log" "$dir/run"
-    "$root/deploy/pki/issue-with-openssl.sh" init --out "$dir/pki" --townships "$townships" >/dev/null
+    local node missing=0
+    for node in ca "${all_nodes[@]}" operator; do [[ -f $dir/pki/$node.pem ]] || missing=1; done
+    if ((missing)); then
+        "$root/deploy/pki/issue-with-openssl.sh" init --out "$dir/pki" --townships "$townships" >/dev/null
+    fi
     cat >"$dir/etc/coordinator.json" <<EOF
 {
     "listen": "127.0.0.1:$port",
@@ -130,7 +134,6 @@ prepare() {
     "logFormat": "json"
 }
 EOF
-    local node
     for node in "${all_nodes[@]:1}"; do
         cat >"$dir/etc/$node.json" <<EOF
 {
