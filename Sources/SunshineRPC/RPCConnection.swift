@@ -100,6 +100,9 @@ public final class RPCConnection: Sendable {
     /// Whether the connection has closed.
     public var isClosed: Bool { shared.withLockedValue { $0.machine.isClosed } }
 
+    /// Whether a graceful close has begun (``drain(reason:)``).
+    public var isDraining: Bool { shared.withLockedValue { $0.machine.isDraining } }
+
     // MARK: Calls to the peer
 
     /// Sends a request and waits for its result.

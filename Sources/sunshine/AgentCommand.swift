@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import SunshineAgent
@@ -47,8 +48,13 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
         ]
     }
 
+    /// Every setting of the command: its flags, then `environment`, then its configuration file.
+    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) -> Settings {
+        Settings(file, self, credentials, storage, logging, environment: environment)
+    }
+
     func run() async throws {
-        let settings = Settings(file, self, credentials, storage, logging)
+        let settings = settings()
         try LoggingOptions.bootstrap(settings)
         let configuration = try Self.configuration(settings)
         let tls = try ClusterTLS.clientContext(try CredentialOptions.resolve(node: configuration.node, settings))

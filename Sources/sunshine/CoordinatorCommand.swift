@@ -44,8 +44,13 @@ struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
         [.listen: listen, .node: node, .revoked: revoked, .heartbeatMs: heartbeatMs, .maxFrame: maxFrame]
     }
 
+    /// Every setting of the command: its flags, then `environment`, then its configuration file.
+    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) -> Settings {
+        Settings(file, self, credentials, storage, logging, environment: environment)
+    }
+
     func run() async throws {
-        let settings = Settings(file, self, credentials, storage, logging)
+        let settings = settings()
         try LoggingOptions.bootstrap(settings)
         let node = try settings.nodeName(.node, default: "coordinator", missing: "")
         var configuration = try Self.configuration(settings)

@@ -14,8 +14,8 @@ protocol SettingFlags {
 
 extension Settings {
     /// The settings of a command made of these option groups.
-    init(_ groups: any SettingFlags...) {
-        self.init(flags: groups.reduce(into: [:]) { flags, group in flags.merge(group.flags) { $1 } })
+    init(_ groups: any SettingFlags..., environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.init(flags: groups.reduce(into: [:]) { flags, group in flags.merge(group.flags) { $1 } }, environment: environment)
     }
 
     /// A node id from `setting`, checked against the node-id rule.
@@ -129,12 +129,18 @@ struct LoggingOptions: ParsableArguments, SettingFlags {
         case text, json
     }
 
-    /// Starts logging to standard error at the configured level (`fallback` when none is set).
-    static func bootstrap(_ settings: Settings, default fallback: Logger.Level = .info) throws {
+    /// The configured level (`fallback` when none is set) and format.
+    static func configuration(_ settings: Settings, default fallback: Logger.Level = .info) throws -> (Logger.Level, Format) {
         let level = try settings.value(
             .logLevel, default: fallback, expected: "a log level (trace, debug, info, notice, warning or error)", Logger.Level.init(rawValue:)
         )
         let format = try settings.value(.logFormat, default: .text, expected: "a log format (text or json)", Format.init(rawValue:))
+        return (level, format)
+    }
+
+    /// Starts logging to standard error at the configured level, in the configured format.
+    static func bootstrap(_ settings: Settings, default fallback: Logger.Level = .info) throws {
+        let (level, format) = try configuration(settings, default: fallback)
         LoggingSystem.bootstrap { label in
             switch format {
             case .text:
@@ -169,7 +175,7 @@ struct DataOptions: ParsableArguments, SettingFlags {
 }
 
 /// An error the CLI prints as its single sentence before exiting non-zero.
-struct CommandFailure: Error, CustomStringConvertible {
+struct CommandFailure: Error, CustomStringConvertible, Equatable {
     var description: String
 
     init(_ description: String) {

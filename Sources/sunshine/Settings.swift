@@ -71,6 +71,9 @@ struct Settings {
         var origin: (Setting, String) -> String
         /// How a value found here is shown back in an error, given the setting.
         var literal: (Setting) -> String
+        /// Whether the file holds an object or an array for the setting, which no setting takes
+        /// (the snapshot would read its members as other keys and the setting as unset).
+        var structured: (Setting) -> Bool = { _ in false }
     }
 
     /// A value found for a setting: its text, where it came from and how it was written there.
@@ -115,7 +118,10 @@ struct Settings {
                     lookup: loaded.snapshot.value(forKey:type:),
                     typed: true,
                     origin: { setting, _ in "\(path): \(setting.key)" },
-                    literal: { setting in loaded.members[setting.key].map(ConfigFile.show) ?? "" }
+                    literal: { setting in loaded.members[setting.key].map(ConfigFile.show) ?? "" },
+                    structured: { setting in
+                        loaded.members[setting.key].map { $0.objectValue != nil || $0.arrayValue != nil } ?? false
+                    }
                 )
             )
         } catch let failure as CommandFailure {
@@ -131,7 +137,9 @@ struct Settings {
         for source in sources {
             let key = AbsoluteConfigKey([setting.key])
             let lookup: LookupResult
-            if source.typed {
+            if source.structured(setting) {
+                return Found(value: "", origin: source.origin(setting, setting.key), literal: source.literal(setting), mistyped: true)
+            } else if source.typed {
                 do {
                     lookup = try source.lookup(key, setting.kind.configType)
                 } catch {
@@ -198,7 +206,7 @@ struct Settings {
     func missingSentence(_ setting: Setting, _ expected: String, _ missing: String) throws -> String {
         guard let file else { return missing }
         let variable = try sources[1].lookup(AbsoluteConfigKey([setting.key]), .string).encodedKey
-        return "\(file): \(setting.key) is missing; expected \(expected) (or pass \(setting.flag), or set \(variable))."
+        return "\(file): \(setting.key) is missing; expected \(expected), set there, by \(setting.flag) or by \(variable)."
     }
 
     private static func parse<T>(_ found: Found, expected: String, _ parse: (String) -> T?) throws -> T {
