@@ -27,13 +27,17 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
 
     @OptionGroup var storage: DataOptions
 
-    @Option(help: "The largest frame accepted from the coordinator, in bytes (env SUNSHINE_MAX_FRAME; default 1048576).")
+    @Option(
+        help: "The largest frame accepted from the coordinator, in bytes (env SUNSHINE_MAX_FRAME; default 1048576).")
     var maxFrame: String?
 
     @Option(help: "Records per push at most (env SUNSHINE_BATCH_RECORDS; default 200).")
     var batchRecords: String?
 
-    @Option(help: "Bytes of records per push at most; never more than the coordinator's maxFrame allows (env SUNSHINE_BATCH_BYTES).")
+    @Option(
+        help:
+            "Bytes of records per push at most, within the coordinator's maxFrame (env SUNSHINE_BATCH_BYTES)."
+    )
     var batchBytes: String?
 
     @Option(help: "Pushes awaiting the coordinator's answer at once (env SUNSHINE_BATCH_WINDOW; default 4).")
@@ -43,7 +47,8 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
 
     var flags: [Setting: String?] {
         [
-            .node: node, .coordinator: coordinator, .maxFrame: maxFrame, .batchRecords: batchRecords, .batchBytes: batchBytes,
+            .node: node, .coordinator: coordinator, .maxFrame: maxFrame, .batchRecords: batchRecords,
+            .batchBytes: batchBytes,
             .batchWindow: batchWindow,
         ]
     }
@@ -61,24 +66,31 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
         var logger = Logger(label: "sunshine.agent")
         logger[metadataKey: "node"] = "\(configuration.node)"
         let store = try DataOptions.openStore(node: configuration.node, settings)
-        logger.info("agent \(configuration.node) started: coordinator \(configuration.coordinator), data in \(store.path)")
+        logger.info(
+            "agent \(configuration.node) started: coordinator \(configuration.coordinator), data in \(store.path)")
         let agent = AgentService(configuration: configuration, tls: tls, store: store, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(
+                services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
     }
 
     /// The agent's configuration from `settings`: every setting but the credentials and the store.
     static func configuration(_ settings: Settings) throws -> AgentService.Configuration {
-        let node = try settings.nodeName(.node, missing: "Say which township this is with --node (for example --node township-03).")
-        var configuration = AgentService.Configuration(node: node, coordinator: try settings.endpoint(.coordinator, default: "127.0.0.1:7420"))
+        let node = try settings.nodeName(
+            .node, missing: "Say which township this is with --node (for example --node township-03).")
+        var configuration = AgentService.Configuration(
+            node: node, coordinator: try settings.endpoint(.coordinator, default: "127.0.0.1:7420"))
         configuration.client.rpc.maxFrame = try settings.maxFrame()
-        configuration.sync.batch = try settings.number(.batchRecords, default: configuration.sync.batch, in: 1...10_000, unit: "records")
+        configuration.sync.batch = try settings.number(
+            .batchRecords, default: configuration.sync.batch, in: 1...10_000, unit: "records")
         if try settings.isSet(.batchBytes) {
-            configuration.batchBytes = try settings.number(.batchBytes, default: 0, in: 16_384...16_777_216, unit: "bytes")
+            configuration.batchBytes = try settings.number(
+                .batchBytes, default: 0, in: 16_384...16_777_216, unit: "bytes")
         }
-        configuration.sync.window = try settings.number(.batchWindow, default: configuration.sync.window, in: 1...32, unit: "pushes")
+        configuration.sync.window = try settings.number(
+            .batchWindow, default: configuration.sync.window, in: 1...32, unit: "pushes")
         return configuration
     }
 }

@@ -29,7 +29,8 @@ struct BackupCommand: AsyncParsableCommand, SettingFlags {
     func run() async throws {
         let settings = Settings(self, storage)
         let directory = try DataOptions.directory(settings)
-        let node = try Self.storeNode(in: directory, named: try settings.isSet(.node) ? settings.nodeName(.node, missing: "") : nil)
+        let node = try Self.storeNode(
+            in: directory, named: try settings.isSet(.node) ? settings.nodeName(.node, missing: "") : nil)
         let source = (directory as NSString).appendingPathComponent("\(node).sqlite")
         let target = URL(fileURLWithPath: to).standardizedFileURL
         guard target.path != URL(fileURLWithPath: source).standardizedFileURL.path else {
@@ -61,10 +62,13 @@ struct BackupCommand: AsyncParsableCommand, SettingFlags {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         let stores = files.filter { $0.hasSuffix(".sqlite") }.map { String($0.dropLast(".sqlite".count)) }.sorted()
         switch stores.count {
-        case 0: throw CommandFailure("\(directory) holds no Sunshine store (no NODE.sqlite); pass the node's --data directory.")
+        case 0:
+            throw CommandFailure(
+                "\(directory) holds no Sunshine store (no NODE.sqlite); pass the node's --data directory.")
         case 1: return stores[0]
         default:
-            throw CommandFailure("\(directory) holds the stores of \(stores.joined(separator: ", ")); say which with --node.")
+            throw CommandFailure(
+                "\(directory) holds the stores of \(stores.joined(separator: ", ")); say which with --node.")
         }
     }
 

@@ -15,7 +15,9 @@ protocol SettingFlags {
 extension Settings {
     /// The settings of a command made of these option groups.
     init(_ groups: any SettingFlags..., environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.init(flags: groups.reduce(into: [:]) { flags, group in flags.merge(group.flags) { $1 } }, environment: environment)
+        self.init(
+            flags: groups.reduce(into: [:]) { flags, group in flags.merge(group.flags) { $1 } },
+            environment: environment)
     }
 
     /// A node id from `setting`, checked against the node-id rule.
@@ -27,13 +29,16 @@ extension Settings {
 
     /// A `HOST:PORT` address from `setting`.
     func endpoint(_ setting: Setting, default fallback: String) throws -> Endpoint {
-        try value(setting, default: Endpoint(parsing: fallback)!, expected: "HOST:PORT (for example 127.0.0.1:7420)", Endpoint.init(parsing:))
+        try value(
+            setting, default: Endpoint(parsing: fallback)!, expected: "HOST:PORT (for example 127.0.0.1:7420)",
+            Endpoint.init(parsing:))
     }
 }
 
 /// `--config FILE` (env SUNSHINE_CONFIG): a JSON file of settings, below flags and variables.
 struct ConfigFileOptions: ParsableArguments, SettingFlags {
-    @Option(help: "A JSON file of settings, one key per setting (env SUNSHINE_CONFIG); flags and variables win over it.")
+    @Option(
+        help: "A JSON file of settings, one key per setting (env SUNSHINE_CONFIG); flags and variables win over it.")
     var config: String?
 
     var flags: [Setting: String?] { [.config: config] }
@@ -47,7 +52,8 @@ extension Settings {
         let exists = FileManager.default.fileExists(atPath: found.value, isDirectory: &isDirectory)
         guard exists, !isDirectory.boolValue, FileManager.default.isReadableFile(atPath: found.value) else {
             let reason = !exists ? "no such file" : isDirectory.boolValue ? "a directory" : "not readable"
-            throw CommandFailure("\(found.origin) must be a readable file (\(what)), not \"\(found.value)\" (\(reason)).")
+            throw CommandFailure(
+                "\(found.origin) must be a readable file (\(what)), not \"\(found.value)\" (\(reason)).")
         }
         return found.value
     }
@@ -56,28 +62,35 @@ extension Settings {
     func existingDirectory(_ setting: Setting, what: String) throws -> String? {
         guard let found = try text(setting) else { return nil }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: found.value, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CommandFailure("\(found.origin) must be a directory (\(what)), not \"\(found.value)\" (no such directory).")
+        guard FileManager.default.fileExists(atPath: found.value, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            throw CommandFailure(
+                "\(found.origin) must be a directory (\(what)), not \"\(found.value)\" (no such directory).")
         }
         return found.value
     }
 
     /// A whole number from `setting` within `range`, described in `unit`s.
     func number(_ setting: Setting, default fallback: Int, in range: ClosedRange<Int>, unit: String) throws -> Int {
-        try value(setting, default: fallback, expected: "a number of \(unit) from \(range.lowerBound) to \(range.upperBound)") {
+        try value(
+            setting, default: fallback, expected: "a number of \(unit) from \(range.lowerBound) to \(range.upperBound)"
+        ) {
             Int($0).flatMap { range.contains($0) ? $0 : nil }
         }
     }
 
     /// The largest frame this node accepts, announced in `hello` (DESIGN §3.1).
     func maxFrame() throws -> Int {
-        try number(.maxFrame, default: Frame.defaultMaxFrame, in: Frame.minimumMaxFrame...Frame.maximumMaxFrame, unit: "bytes")
+        try number(
+            .maxFrame, default: Frame.defaultMaxFrame, in: Frame.minimumMaxFrame...Frame.maximumMaxFrame, unit: "bytes")
     }
 }
 
 /// `--pki DIR [--node NAME]` or `--cert FILE --key FILE --ca FILE`.
 struct CredentialOptions: ParsableArguments, SettingFlags {
-    @Option(help: "Directory made by `sunshine certs init` (env SUNSHINE_PKI); uses DIR/ca.pem, DIR/NODE.pem, DIR/NODE.key.")
+    @Option(
+        help: "Directory made by `sunshine certs init` (env SUNSHINE_PKI); uses DIR/ca.pem, DIR/NODE.pem, DIR/NODE.key."
+    )
     var pki: String?
 
     @Option(help: "This node's certificate, PEM (env SUNSHINE_CERT).")
@@ -107,9 +120,13 @@ struct CredentialOptions: ParsableArguments, SettingFlags {
         }
         guard let pki = try settings.existingDirectory(.pki, what: "made by `sunshine certs init`") else {
             if let file = settings.file {
-                throw CommandFailure("\(file): pki is missing; expected the directory made by `sunshine certs init`, or cert, key and ca.")
+                throw CommandFailure(
+                    "\(file): pki is missing; expected the directory made by `sunshine certs init`, "
+                        + "or cert, key and ca."
+                )
             }
-            throw CommandFailure("No certificates given: pass --pki DIR (made by `sunshine certs init`) or --cert, --key and --ca.")
+            throw CommandFailure(
+                "No certificates given: pass --pki DIR (made by `sunshine certs init`) or --cert, --key and --ca.")
         }
         return NodeCredentials(pki: PKIDirectory(path: pki), node: node)
     }
@@ -130,11 +147,15 @@ struct LoggingOptions: ParsableArguments, SettingFlags {
     }
 
     /// The configured level (`fallback` when none is set) and format.
-    static func configuration(_ settings: Settings, default fallback: Logger.Level = .info) throws -> (Logger.Level, Format) {
+    static func configuration(_ settings: Settings, default fallback: Logger.Level = .info) throws -> (
+        Logger.Level, Format
+    ) {
         let level = try settings.value(
-            .logLevel, default: fallback, expected: "a log level (trace, debug, info, notice, warning or error)", Logger.Level.init(rawValue:)
+            .logLevel, default: fallback, expected: "a log level (trace, debug, info, notice, warning or error)",
+            Logger.Level.init(rawValue:)
         )
-        let format = try settings.value(.logFormat, default: .text, expected: "a log format (text or json)", Format.init(rawValue:))
+        let format = try settings.value(
+            .logFormat, default: .text, expected: "a log format (text or json)", Format.init(rawValue:))
         return (level, format)
     }
 

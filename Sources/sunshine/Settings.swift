@@ -104,7 +104,8 @@ struct Settings {
             key in key.prepending(["sunshine"])
         }
         sources = [
-            Source(lookup: commandLine.value(forKey:type:), origin: { setting, _ in setting.flag }, literal: { _ in "" }),
+            Source(
+                lookup: commandLine.value(forKey:type:), origin: { setting, _ in setting.flag }, literal: { _ in "" }),
             Source(lookup: variables.value(forKey:type:), origin: { _, encoded in encoded }, literal: { _ in "" }),
         ]
         guard flags.keys.contains(.config) else { return }
@@ -138,7 +139,9 @@ struct Settings {
             let key = AbsoluteConfigKey([setting.key])
             let lookup: LookupResult
             if source.structured(setting) {
-                return Found(value: "", origin: source.origin(setting, setting.key), literal: source.literal(setting), mistyped: true)
+                return Found(
+                    value: "", origin: source.origin(setting, setting.key), literal: source.literal(setting),
+                    mistyped: true)
             } else if source.typed {
                 do {
                     lookup = try source.lookup(key, setting.kind.configType)
@@ -198,7 +201,9 @@ struct Settings {
     /// nothing sets it, the command stops with `missing` — or, when a configuration file is in
     /// use, with a sentence naming the file, the key and what was expected.
     func required<T>(_ setting: Setting, expected: String, missing: String, _ parse: (String) -> T?) throws -> T {
-        guard let found = try find(setting) else { throw CommandFailure(try missingSentence(setting, expected, missing)) }
+        guard let found = try find(setting) else {
+            throw CommandFailure(try missingSentence(setting, expected, missing))
+        }
         return try Self.parse(found, expected: expected, parse)
     }
 
@@ -206,7 +211,8 @@ struct Settings {
     func missingSentence(_ setting: Setting, _ expected: String, _ missing: String) throws -> String {
         guard let file else { return missing }
         let variable = try sources[1].lookup(AbsoluteConfigKey([setting.key]), .string).encodedKey
-        return "\(file): \(setting.key) is missing; expected \(expected), set there, by \(setting.flag) or by \(variable)."
+        return
+            "\(file): \(setting.key) is missing; expected \(expected), set there, by \(setting.flag) or by \(variable)."
     }
 
     private static func parse<T>(_ found: Found, expected: String, _ parse: (String) -> T?) throws -> T {
@@ -241,7 +247,8 @@ private struct ConfigFile {
             throw CommandFailure("\(path) is not valid JSON: \(error) (line \(line), column \(column)).")
         }
         guard let members = document.objectValue else {
-            throw CommandFailure("\(path) must hold one JSON object of settings, such as {\"data\": \"/var/lib/sunshine\"}.")
+            throw CommandFailure(
+                "\(path) must hold one JSON object of settings, such as {\"data\": \"/var/lib/sunshine\"}.")
         }
         if let unknown = members.keys.sorted().first(where: { !accepted.contains($0) }) {
             let known = accepted.sorted().joined(separator: ", ")

@@ -11,7 +11,9 @@ import Testing
 @Suite(.timeLimit(.minutes(2)))
 struct BackupTests {
     private func ballot(_ serial: Int64) -> Ballot {
-        Ballot(contest: "committee-2026-township-01", round: "vote-1", station: "s01", serial: serial, choices: ["cand-01"])
+        Ballot(
+            contest: "committee-2026-township-01", round: "vote-1", station: "s01", serial: serial, choices: ["cand-01"]
+        )
     }
 
     /// Opens the backup `file` as the store of `node` it was taken from, in a directory of its own.
@@ -51,7 +53,9 @@ struct BackupTests {
         #expect(copied != nil && copied == original)
         let ballots = try await copy.read { try $0.counts()["township-01"]?[.ballot] }
         #expect(ballots == Int(seq))
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("partial") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
+            $0.contains("partial")
+        }
         #expect(leftovers.isEmpty)
     }
 
@@ -70,7 +74,10 @@ struct BackupTests {
         let directory = try ConfigDirectory()
         let empty = directory.path + "/empty"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        #expect(throws: CommandFailure("\(empty) holds no Sunshine store (no NODE.sqlite); pass the node's --data directory.")) {
+        #expect(
+            throws: CommandFailure(
+                "\(empty) holds no Sunshine store (no NODE.sqlite); pass the node's --data directory.")
+        ) {
             try BackupCommand.storeNode(in: empty, named: nil)
         }
         let two = directory.path + "/two"
@@ -80,11 +87,15 @@ struct BackupTests {
             try BackupCommand.storeNode(in: two, named: nil)
         }
         #expect(try BackupCommand.storeNode(in: two, named: "township-02") == "township-02")
-        #expect(throws: CommandFailure("\(two)/township-03.sqlite does not exist; pass the --data directory of the running township-03.")) {
+        #expect(
+            throws: CommandFailure(
+                "\(two)/township-03.sqlite does not exist; pass the --data directory of the running township-03.")
+        ) {
             try BackupCommand.storeNode(in: two, named: "township-03")
         }
         let itself = try runProcess(
-            SunshineExecutable.path, ["backup", "--data", two, "--node", "township-01", "--to", "\(two)/township-01.sqlite"])
+            SunshineExecutable.path,
+            ["backup", "--data", two, "--node", "township-01", "--to", "\(two)/township-01.sqlite"])
         #expect(itself.status != 0)
         #expect(itself.output.contains("is the store itself; name another file for the backup."), "\(itself.output)")
     }

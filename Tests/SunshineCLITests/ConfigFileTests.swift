@@ -51,7 +51,8 @@ final class ConfigDirectory {
     @Test func aFlagWinsOverTheEnvironmentWhichWinsOverTheFileWhichWinsOverTheDefault() throws {
         let directory = try ConfigDirectory()
         let file = try directory.write(
-            "coordinator.json", #"{"listen": "0.0.0.0:7000", "heartbeatMs": 2500, "data": "/srv/sunshine", "maxFrame": 65536}"#)
+            "coordinator.json",
+            #"{"listen": "0.0.0.0:7000", "heartbeatMs": 2500, "data": "/srv/sunshine", "maxFrame": 65536}"#)
         let fromFile = try coordinator(["--config", file])
         #expect(try CoordinatorCommand.configuration(fromFile).listen.description == "0.0.0.0:7000")
         #expect(try CoordinatorCommand.configuration(fromFile).rpc.heartbeat == .milliseconds(2_500))
@@ -81,7 +82,8 @@ final class ConfigDirectory {
         let directory = try ConfigDirectory()
         let file = try directory.write(
             "agent.json",
-            #"{"node": "township-03", "coordinator": "county.example:7420", "maxFrame": 2097152, "batchRecords": 50, "batchBytes": 65536, "batchWindow": 8}"#
+            #"{"node": "township-03", "coordinator": "county.example:7420", "maxFrame": 2097152, "#
+                + #""batchRecords": 50, "batchBytes": 65536, "batchWindow": 8}"#
         )
         let configuration = try AgentCommand.configuration(try agent(["--config", file]))
         #expect(configuration.coordinator.description == "county.example:7420")
@@ -118,10 +120,17 @@ final class ConfigDirectory {
         (#"{"listen": 7420}"#, "listen must be HOST:PORT (for example 127.0.0.1:7420), not 7420."),
         (#"{"listen": {"host": "0.0.0.0"}}"#, "listen must be HOST:PORT (for example 127.0.0.1:7420), not an object."),
         (#"{"maxFrame": 1024}"#, "maxFrame must be a number of bytes from 65536 to 16777216, not 1024."),
-        (#"{"logLevel": "loud"}"#, #"logLevel must be a log level (trace, debug, info, notice, warning or error), not "loud"."#),
+        (
+            #"{"logLevel": "loud"}"#,
+            #"logLevel must be a log level (trace, debug, info, notice, warning or error), not "loud"."#
+        ),
         (#"{"logFormat": "xml"}"#, #"logFormat must be a log format (text or json), not "xml"."#),
         (#"{"data": 5}"#, "data must be text (a JSON string), not 5."),
-        (#"{"node": "Coordinator 1"}"#, #"node must be a node id (1–64 lower-case letters, digits and '-', starting with a letter), not "Coordinator 1"."#),
+        (
+            #"{"node": "Coordinator 1"}"#,
+            #"node must be a node id (1–64 lower-case letters, digits and '-', starting with a letter), "#
+                + #"not "Coordinator 1"."#
+        ),
     ])
     func aWrongValueInTheFileIsNamedWithTheFileAndTheKey(_ contents: String, expected: String) throws {
         let directory = try ConfigDirectory()
@@ -141,11 +150,15 @@ final class ConfigDirectory {
         (#"{"batchBytes": 100}"#, "batchBytes must be a number of bytes from 16384 to 16777216, not 100."),
         (#"{"batchBytes": "big"}"#, #"batchBytes must be a number of bytes from 16384 to 16777216, not "big"."#),
         (#"{"batchWindow": 64}"#, "batchWindow must be a number of pushes from 1 to 32, not 64."),
-        (#"{"coordinator": "county.example"}"#, #"coordinator must be HOST:PORT (for example 127.0.0.1:7420), not "county.example"."#),
+        (
+            #"{"coordinator": "county.example"}"#,
+            #"coordinator must be HOST:PORT (for example 127.0.0.1:7420), not "county.example"."#
+        ),
     ])
     func aWrongAgentValueInTheFileIsNamedWithTheFileAndTheKey(_ contents: String, expected: String) throws {
         let directory = try ConfigDirectory()
-        let file = try directory.write("agent.json", contents.replacingOccurrences(of: "{", with: #"{"node": "township-01", "#))
+        let file = try directory.write(
+            "agent.json", contents.replacingOccurrences(of: "{", with: #"{"node": "township-01", "#))
         let refusal = sentence { _ = try AgentCommand.configuration(try agent(["--config", file])) }
         #expect(refusal == "\(file): \(expected)")
     }
@@ -155,16 +168,25 @@ final class ConfigDirectory {
         let file = try directory.write("agent.json", #"{"node": "township-01", "heartbeat_ms": 5000}"#)
         let refusal = sentence { _ = try AgentCommand.configuration(try agent(["--config", file])) }
         #expect(
-            refusal == "\(file): heartbeat_ms is not a setting here; expected one of batchBytes, batchRecords, batchWindow, "
+            refusal
+                == "\(file): heartbeat_ms is not a setting here; expected one of batchBytes, batchRecords, "
+                + "batchWindow, "
                 + "ca, cert, coordinator, data, key, logFormat, logLevel, maxFrame, node, pki.")
         let coordinatorsOnly = try directory.write("agent2.json", #"{"node": "township-01", "revoked": "/etc/r.txt"}"#)
-        #expect(sentence { _ = try AgentCommand.configuration(try agent(["--config", coordinatorsOnly])) }?.contains(
-            "revoked is not a setting here") == true)
+        #expect(
+            sentence { _ = try AgentCommand.configuration(try agent(["--config", coordinatorsOnly])) }?.contains(
+                "revoked is not a setting here") == true)
     }
 
     @Test(arguments: [
-        ("{\n  \"listen\": \"127.0.0.1:7420\"\n  \"data\": \"x\"\n}", #"is not valid JSON: expected "," or "}" but found '"' at byte 33 (line 3, column 3)."#),
-        (#"{"listen": "a:1", "listen": "b:2"}"#, #"is not valid JSON: duplicate member "listen" at byte 18 (line 1, column 19)."#),
+        (
+            "{\n  \"listen\": \"127.0.0.1:7420\"\n  \"data\": \"x\"\n}",
+            #"is not valid JSON: expected "," or "}" but found '"' at byte 33 (line 3, column 3)."#
+        ),
+        (
+            #"{"listen": "a:1", "listen": "b:2"}"#,
+            #"is not valid JSON: duplicate member "listen" at byte 18 (line 1, column 19)."#
+        ),
         ("// settings\n{}", #"is not valid JSON: expected a value but found "/" at byte 0 (line 1, column 1)."#),
         (#"["listen"]"#, #" must hold one JSON object of settings, such as {"data": "/var/lib/sunshine"}."#),
     ])
@@ -187,16 +209,23 @@ final class ConfigDirectory {
         let file = try directory.write("agent.json", #"{"coordinator": "county.example:7420"}"#)
         let refusal = sentence { _ = try AgentCommand.configuration(try agent(["--config", file])) }
         #expect(
-            refusal == "\(file): node is missing; expected a node id (1–64 lower-case letters, digits and '-', starting with a letter), "
+            refusal
+                == "\(file): node is missing; expected a node id "
+                + "(1–64 lower-case letters, digits and '-', starting with a letter), "
                 + "set there, by --node or by SUNSHINE_NODE.")
         let noCertificates = try directory.write("agent2.json", #"{"node": "township-01"}"#)
         let settings = try agent(["--config", noCertificates])
         #expect(
             sentence { _ = try CredentialOptions.resolve(node: "township-01", settings) }
-                == "\(noCertificates): pki is missing; expected the directory made by `sunshine certs init`, or cert, key and ca.")
-        let halfCertificates = try directory.write("agent3.json", #"{"node": "township-01", "cert": "\#(noCertificates)"}"#)
+                == "\(noCertificates): pki is missing; expected the directory made by `sunshine certs init`, "
+                + "or cert, key and ca."
+        )
+        let halfCertificates = try directory.write(
+            "agent3.json", #"{"node": "township-01", "cert": "\#(noCertificates)"}"#)
         #expect(
-            sentence { _ = try CredentialOptions.resolve(node: "township-01", try agent(["--config", halfCertificates])) }
+            sentence {
+                _ = try CredentialOptions.resolve(node: "township-01", try agent(["--config", halfCertificates]))
+            }
                 == "\(halfCertificates): cert, key and ca go together; expected all three, or pki instead.")
     }
 
@@ -207,16 +236,21 @@ final class ConfigDirectory {
         let settings = try agent(["--config", file])
         #expect(
             sentence { _ = try CredentialOptions.resolve(node: "township-01", settings) }
-                == "\(file): cert must be a readable file (this node's PEM certificate), not \"/nonexistent/township-01.pem\" (no such file).")
+                == "\(file): cert must be a readable file (this node's PEM certificate), "
+                + "not \"/nonexistent/township-01.pem\" (no such file)."
+        )
         let pkiOnly = try directory.write("agent2.json", #"{"node": "township-01", "pki": "/nonexistent"}"#)
         #expect(
             sentence { _ = try CredentialOptions.resolve(node: "township-01", try agent(["--config", pkiOnly])) }
-                == "\(pkiOnly): pki must be a directory (made by `sunshine certs init`), not \"/nonexistent\" (no such directory).")
+                == "\(pkiOnly): pki must be a directory (made by `sunshine certs init`), "
+                + "not \"/nonexistent\" (no such directory)."
+        )
     }
 
     @Test func theRunningCommandStopsAtItsStartWithTheSentence() throws {
         let directory = try ConfigDirectory()
-        let file = try directory.write("coordinator.json", #"{"heartbeatMs": "soon", "data": "\#(directory.path)/data"}"#)
+        let file = try directory.write(
+            "coordinator.json", #"{"heartbeatMs": "soon", "data": "\#(directory.path)/data"}"#)
         let result = try runProcess(SunshineExecutable.path, ["coordinator", "--config", file], timeout: 30)
         #expect(result.status != 0)
         #expect(

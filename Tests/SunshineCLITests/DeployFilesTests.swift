@@ -57,14 +57,21 @@ import Testing
     @Test(arguments: [
         (["start", "--townships", "18"], "--townships must be a number from 1 to 17, not \"18\"."),
         (["start", "--port", "70000"], "--port must be a port number from 1 to 65535, not \"70000\"."),
-        (["start", "township-99"], "\"township-99\" is not a node of this cluster (coordinator, township-01 ... township-17)."),
+        (
+            ["start", "township-99"],
+            "\"township-99\" is not a node of this cluster (coordinator, township-01 ... township-17)."
+        ),
         (["restart"], "\"restart\" is not a command; use start, stop or status (see --help)."),
-        (["start", "--bin", "/nonexistent/sunshine"], "/nonexistent/sunshine is not an executable; build it with `swift build` or pass --bin."),
+        (
+            ["start", "--bin", "/nonexistent/sunshine"],
+            "/nonexistent/sunshine is not an executable; build it with `swift build` or pass --bin."
+        ),
     ])
     func theClusterScriptRefusesInOneSentence(_ arguments: [String], sentence: String) throws {
         let directory = TestPKI.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try runProcess("bash", [RepositoryFiles.path("deploy/local-cluster.sh")] + arguments + ["--dir", directory])
+        let result = try runProcess(
+            "bash", [RepositoryFiles.path("deploy/local-cluster.sh")] + arguments + ["--dir", directory])
         #expect(result.status == 1)
         #expect(result.output == "local-cluster.sh: \(sentence)\n")
     }

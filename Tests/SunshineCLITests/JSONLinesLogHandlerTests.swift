@@ -10,7 +10,9 @@ import Testing
         let line = JSONLinesLogHandler.line(
             time: Date(timeIntervalSince1970: 1_795_000_000.25), level: .notice, label: "sunshine.coordinator",
             message: "listening on 127.0.0.1:7420\nsecond line \"quoted\"",
-            metadata: ["node": "township-03", "counts": .dictionary(["ballots": .stringConvertible(12)]), "tags": ["a", "b"]],
+            metadata: [
+                "node": "township-03", "counts": .dictionary(["ballots": .stringConvertible(12)]), "tags": ["a", "b"],
+            ],
             error: "the disk is full")
         #expect(!line.contains("\n"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -26,7 +28,8 @@ import Testing
     }
 
     @Test func anEntryWithoutMetadataHasNoMetadataMember() throws {
-        let line = JSONLinesLogHandler.line(time: Date(), level: .info, label: "sunshine.agent", message: "stopped", metadata: [:])
+        let line = JSONLinesLogHandler.line(
+            time: Date(), level: .info, label: "sunshine.agent", message: "stopped", metadata: [:])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["time", "level", "label", "message"])
     }

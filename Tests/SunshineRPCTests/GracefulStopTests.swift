@@ -27,11 +27,15 @@ private final class SlowResponder: RPCResponder, Sendable {
     var finished: [String] { ran.withLockedValue { $0 } }
     var closedConnections: Int { closed.withLockedValue { $0 } }
 
-    func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> HelloAcceptance {
+    func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws
+        -> HelloAcceptance
+    {
         HelloAcceptance(checkpoint: 0)
     }
 
-    func respond(to method: String, payload: MessagePayload, on connection: RPCConnection) async throws -> any Encodable & Sendable {
+    func respond(to method: String, payload: MessagePayload, on connection: RPCConnection) async throws -> any Encodable
+        & Sendable
+    {
         let params = try payload.params(as: Params.self)
         start.yield(params.tag)
         try await Task.sleep(for: .milliseconds(params.ms))
@@ -78,8 +82,12 @@ struct GracefulStopTests {
                 await group.triggerGracefulShutdown()
                 #expect(try await push.result() == SlowResponder.Tagged(tag: "push"))
                 try await connection.waitUntilClosed()
-                await #expect(throws: RPCCallError.connectionClosed(reason: "closed by the peer: the coordinator is shutting down")) {
-                    _ = try await connection.call("slow", params: SlowResponder.Params(ms: 0, tag: "late"), returning: SlowResponder.Tagged.self)
+                await #expect(
+                    throws: RPCCallError.connectionClosed(
+                        reason: "closed by the peer: the coordinator is shutting down")
+                ) {
+                    _ = try await connection.call(
+                        "slow", params: SlowResponder.Params(ms: 0, tag: "late"), returning: SlowResponder.Tagged.self)
                 }
             }
         }
@@ -93,7 +101,8 @@ struct GracefulStopTests {
         try await withServer(pki: pki, responder: responder) { _, endpoint in
             try await withClient("township-01", pki: pki, to: endpoint) { connection, _ in
                 let push = try await connection.start(
-                    "slow", params: SlowResponder.Params(ms: 600, tag: "in flight"), returning: SlowResponder.Tagged.self)
+                    "slow", params: SlowResponder.Params(ms: 600, tag: "in flight"),
+                    returning: SlowResponder.Tagged.self)
                 var started = responder.started.makeAsyncIterator()
                 #expect(await started.next() == "in flight")
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -102,7 +111,8 @@ struct GracefulStopTests {
                     tasks.addTask {
                         await #expect(throws: RPCCallError.self) {
                             _ = try await connection.call(
-                                "slow", params: SlowResponder.Params(ms: 0, tag: "new"), returning: SlowResponder.Tagged.self)
+                                "slow", params: SlowResponder.Params(ms: 0, tag: "new"),
+                                returning: SlowResponder.Tagged.self)
                         }
                     }
                     #expect(try await push.result() == SlowResponder.Tagged(tag: "in flight"))

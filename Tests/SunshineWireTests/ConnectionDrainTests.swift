@@ -20,7 +20,9 @@ import Testing
 
     private func established() -> ConnectionStateMachine {
         var machine = ConnectionStateMachine(side: .server, now: start)
-        let hello = #"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"node":"township-01","role":"agent","software":"t","maxFrame":1048576}}"#
+        let hello =
+            #"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"node":"township-01","role":"agent","#
+            + #""software":"t","maxFrame":1048576}}"#
         _ = machine.received(message(hello), now: start)
         machine.helloAccepted(heartbeat: .seconds(5), now: start)
         return machine
@@ -37,7 +39,8 @@ import Testing
             return
         }
         #expect(error.known == .overloaded)
-        #expect(error.message == "This side is closing the connection and runs no new request; retry on a new connection.")
+        #expect(
+            error.message == "This side is closing the connection and runs no new request; retry on a new connection.")
         #expect(machine.received(request(4, "ping"), now: start) == .dispatchRequest(id: 4, method: "ping"))
         machine.inboundFinished()
         #expect(!machine.isIdle)
