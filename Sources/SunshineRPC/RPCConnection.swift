@@ -217,7 +217,8 @@ public final class RPCConnection: Sendable {
         if shared.withLockedValue({ $0.machine.isDraining }) {
             // A draining connection sends nothing new: the call fails once the connection closed.
             try? await waitUntilClosed()
-            throw RPCCallError.connectionClosed(reason: shared.withLockedValue { $0.closeReason } ?? "the connection closed")
+            let reason = shared.withLockedValue { $0.closeReason }
+            throw RPCCallError.connectionClosed(reason: reason ?? "the connection closed")
         }
         let promise = channel.eventLoop.makePromise(of: MessagePayload.self)
         let started = shared.withLockedValue { state -> Swift.Result<RPCID, any Error> in

@@ -153,7 +153,8 @@ public struct ConnectionStateMachine: Sendable {
             guard !isDraining || method == Method.ping else {
                 return .reject(
                     id: id,
-                    error: .overloaded("This side is closing the connection and runs no new request; retry on a new connection."),
+                    error: .overloaded(
+                        "This side is closing the connection and runs no new request; retry on a new connection."),
                     close: false
                 )
             }
