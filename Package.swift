@@ -165,7 +165,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SunshineCLITests",
-            dependencies: ["sunshine"]
+            dependencies: ["sunshine", "SunshineStore", "SunshineTownship", "SunshineModel", "SunshineTestSupport"]
         ),
         .testTarget(
             name: "SunshineCountyTests",
@@ -211,6 +211,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ],

@@ -33,9 +33,10 @@ sunshine_prerequisites() {
 
     # System libraries the packages link against, and the tools the tests use.
     local missing=()
-    # openssl: the tests issue a county's certificates with deploy/pki/issue-with-openssl.sh;
-    # shellcheck: they check that script.
-    for package in libsqlite3-dev ca-certificates openssl shellcheck; do
+    # The tests issue a county's certificates with openssl (deploy/pki/issue-with-openssl.sh),
+    # check the shell scripts with shellcheck, and verify the units in deploy/systemd with the
+    # systemd package's systemd-analyze (nothing is started with it).
+    for package in libsqlite3-dev ca-certificates openssl shellcheck systemd; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done
     command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)

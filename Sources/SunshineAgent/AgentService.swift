@@ -9,7 +9,8 @@ import SunshineWire
 import Synchronization
 
 /// A township's agent: keeps the township's store in sync with the coordinator for as long as it
-/// runs, reconnecting forever with backoff, and stops cleanly (saying `bye`) on SIGINT/SIGTERM.
+/// runs, reconnecting forever with backoff, and stops cleanly on SIGINT/SIGTERM: the pushes in
+/// flight are answered first, then it says `bye`.
 /// Clerks write to the store through ``Township`` whether or not the agent runs.
 public final class AgentService: Service, Sendable {
     public struct Configuration: Sendable {
@@ -22,6 +23,9 @@ public final class AgentService: Service, Sendable {
         /// The township's SQLite file, when the store is one: the agent then learns of a clerk's
         /// commit from another process at once (``StoreWatcher``).
         public var storeFile: String?
+        /// Bytes of records per push at most; nil for as many as the coordinator's `maxFrame`
+        /// allows. A smaller value never raises that bound, only lowers it.
+        public var batchBytes: Int?
         /// How often to look for records a clerk wrote from another process anyway: a fallback,
         /// for systems that cannot watch files and for a watch that missed something.
         public var outboxPoll: Duration = .seconds(5)
@@ -142,30 +146,31 @@ public final class AgentService: Service, Sendable {
         defer { wakeOutbox.finish() }
         let start = SessionStart(
             checkpoint: hello.checkpoint, checkpointHead: hello.checkpointHead, pullFrom: hello.pullFrom,
-            batchBytes: connection.peerMaxFrame - RPCCountyLink.batchOverhead
+            batchBytes: min(configuration.batchBytes ?? .max, connection.peerMaxFrame - RPCCountyLink.batchOverhead)
         )
-        try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await sync.run(start, outbox: outbox, pull: pull.signals) }
-                group.addTask { try await Self.tick(wakeOutbox, every: configuration.outboxPoll) }
-                if let file = configuration.storeFile, let changes = StoreWatcher.changes(of: file) {
-                    group.addTask {
-                        for await _ in changes { wakeOutbox.yield() }
-                    }
-                }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await sync.run(start, outbox: outbox, pull: pull.signals) }
+            group.addTask { try await Self.tick(wakeOutbox, every: configuration.outboxPoll) }
+            if let file = configuration.storeFile, let changes = StoreWatcher.changes(of: file) {
                 group.addTask {
-                    pull.wake.yield()
-                    try await Self.tick(pull.wake, every: configuration.pullFallback)
+                    for await _ in changes { wakeOutbox.yield() }
                 }
-                group.addTask {
-                    try await connection.waitUntilClosed()
-                    throw RPCCallError.connectionClosed(reason: "the connection closed")
-                }
-                defer { group.cancelAll() }
-                try await group.next()
             }
-        } onGracefulShutdown: {
-            connection.beginClose(reason: "the agent is shutting down")
+            group.addTask {
+                pull.wake.yield()
+                try await Self.tick(pull.wake, every: configuration.pullFallback)
+            }
+            group.addTask {
+                try await connection.waitUntilClosed()
+                throw RPCCallError.connectionClosed(reason: "the connection closed")
+            }
+            group.addTask {
+                // On SIGTERM: the pushes in flight are answered, nothing new is sent, then bye.
+                try await gracefulShutdown()
+                await connection.drain(reason: "the agent is shutting down")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
         }
     }
 

@@ -13,6 +13,8 @@ public struct RPCConfiguration: Sendable {
     public var heartbeat: TimeAmount = .seconds(5)
     /// The rules the state machine enforces (hello timeout, call timeout, in-flight bounds).
     public var connection = ConnectionStateMachine.Configuration()
+    /// How long a graceful close waits for the requests and calls in progress (``RPCConnection/drain(reason:)``).
+    public var drainTimeout: TimeAmount = .seconds(5)
 
     public init() {}
 }
@@ -98,6 +100,9 @@ public final class RPCConnection: Sendable {
     /// Whether the connection has closed.
     public var isClosed: Bool { shared.withLockedValue { $0.machine.isClosed } }
 
+    /// Whether a graceful close has begun (``drain(reason:)``).
+    public var isDraining: Bool { shared.withLockedValue { $0.machine.isDraining } }
+
     // MARK: Calls to the peer
 
     /// Sends a request and waits for its result.
@@ -151,6 +156,23 @@ public final class RPCConnection: Sendable {
         await finish(sending: Self.bye(reason), reason: "closed here: \(reason)")
     }
 
+    /// Closes gracefully, as on SIGTERM: runs no new request of the peer's (each is answered
+    /// `overloaded`, retryable), holds back new calls of this side's until the connection has
+    /// closed, waits up to ``RPCConfiguration/drainTimeout`` for what is in progress — requests
+    /// being handled, calls awaiting their answers — and then says `bye` and closes. A push being
+    /// committed is so answered before the connection ends, on both sides.
+    public func drain(reason: String) async {
+        shared.withLockedValue { $0.machine.beginDrain() }
+        wake.yield()
+        let deadline = NIODeadline.now() + configuration.drainTimeout
+        while !Task.isCancelled, NIODeadline.now() < deadline,
+            !shared.withLockedValue({ $0.machine.isIdle || $0.machine.isClosed })
+        {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        await close(reason: reason)
+    }
+
     /// Returns when the connection has closed, for whatever reason; throws `CancellationError`
     /// as soon as the waiting task is cancelled, so a session waiting here can always end.
     public func waitUntilClosed() async throws {
@@ -197,6 +219,12 @@ public final class RPCConnection: Sendable {
     private func startRaw<Params: Encodable & Sendable>(
         _ method: String, params: Params, timeout: TimeAmount?
     ) async throws -> (RPCID, EventLoopFuture<MessagePayload>) {
+        if shared.withLockedValue({ $0.machine.isDraining }) {
+            // A draining connection sends nothing new: the call fails once the connection closed.
+            try? await waitUntilClosed()
+            let reason = shared.withLockedValue { $0.closeReason }
+            throw RPCCallError.connectionClosed(reason: reason ?? "the connection closed")
+        }
         let promise = channel.eventLoop.makePromise(of: MessagePayload.self)
         let started = shared.withLockedValue { state -> Swift.Result<RPCID, any Error> in
             if state.machine.isClosed {

@@ -11,8 +11,9 @@ import SunshineWire
 /// The coordinator's listener: accepts TLS connections from agents and operators and runs one
 /// ``RPCConnection`` per client. One connection's failure never touches another.
 ///
-/// Runs as a swift-service-lifecycle `Service`: on graceful shutdown it stops accepting, says `bye`
-/// to every client and returns when they are closed.
+/// Runs as a swift-service-lifecycle `Service`: on graceful shutdown it stops accepting, answers
+/// the requests in progress (``RPCConnection/drain(reason:)``), says `bye` to every client and
+/// returns when they are closed.
 ///
 /// The revocation list can be replaced while it runs (``reloadRevocations(_:)``): the new list
 /// decides every handshake from then on and closes the connections it revokes.
@@ -246,7 +247,7 @@ public final class RPCServer: Service, Sendable {
     private func sayBye(reason: String) async {
         await withDiscardingTaskGroup { group in
             for connection in connections {
-                group.addTask { await connection.close(reason: reason) }
+                group.addTask { await connection.drain(reason: reason) }
             }
         }
     }

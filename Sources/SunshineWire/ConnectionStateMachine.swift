@@ -74,6 +74,8 @@ public struct ConnectionStateMachine: Sendable {
     private var heartbeatID: RPCID?
     private var nextID: RPCID = 1
     private var inboundInFlight = 0
+    /// Closing gracefully: requests are answered `overloaded` instead of run (``beginDrain()``).
+    public private(set) var isDraining = false
     /// When each write still waiting for the peer to take it began, oldest first.
     private var pendingWrites: [NIODeadline] = []
 
@@ -89,6 +91,20 @@ public struct ConnectionStateMachine: Sendable {
     public var isClosed: Bool { phase == .closed }
     public var isEstablished: Bool { phase == .established }
     public var pendingCallCount: Int { pending.count }
+
+    /// Whether nothing is in progress: no request of the peer's is being handled and no call of
+    /// this side's awaits its answer (a heartbeat ping aside) — a draining connection may close.
+    public var isIdle: Bool {
+        inboundInFlight == 0 && pending.keys.allSatisfy { $0 == heartbeatID }
+    }
+
+    /// Starts a graceful close (SIGTERM): requests already running finish and are answered, calls
+    /// already sent get their answers, and every request that arrives from now on — a ping aside —
+    /// is answered `overloaded` (retryable) rather than run, so that the connection becomes
+    /// ``isIdle`` and can say `bye`.
+    public mutating func beginDrain() {
+        isDraining = true
+    }
 
     // MARK: Inbound
 
@@ -134,6 +150,14 @@ public struct ConnectionStateMachine: Sendable {
             }
         case .request(let id, let method, _):
             guard phase == .established else { return unauthenticated(id: id, method: method) }
+            guard !isDraining || method == Method.ping else {
+                return .reject(
+                    id: id,
+                    error: .overloaded(
+                        "This side is closing the connection and runs no new request; retry on a new connection."),
+                    close: false
+                )
+            }
             guard inboundInFlight < configuration.maxInboundInFlight else {
                 return .reject(
                     id: id,

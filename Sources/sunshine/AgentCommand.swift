@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import SunshineAgent
@@ -7,8 +8,14 @@ import SunshineRPC
 struct AgentCommand: AsyncParsableCommand, SettingFlags {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Run a township's agent: keep in sync with the coordinator, reconnecting forever."
+        abstract: "Run a township's agent: keep in sync with the coordinator, reconnecting forever.",
+        discussion: """
+            Every setting is a flag, a SUNSHINE_… environment variable and a key of the --config file; a flag wins
+            over the environment, which wins over the file (deploy/agent.example.json shows every key).
+            """
     )
+
+    @OptionGroup var file: ConfigFileOptions
 
     @Option(help: "This township's node id, e.g. township-03 (env SUNSHINE_NODE).")
     var node: String?
@@ -20,25 +27,71 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
 
     @OptionGroup var storage: DataOptions
 
+    @Option(
+        help: "The largest frame accepted from the coordinator, in bytes (env SUNSHINE_MAX_FRAME; default 1048576).")
+    var maxFrame: String?
+
+    @Option(help: "Records per push at most (env SUNSHINE_BATCH_RECORDS; default 200).")
+    var batchRecords: String?
+
+    @Option(
+        help:
+            "Bytes of records per push at most, within the coordinator's maxFrame (env SUNSHINE_BATCH_BYTES)."
+    )
+    var batchBytes: String?
+
+    @Option(help: "Pushes awaiting the coordinator's answer at once (env SUNSHINE_BATCH_WINDOW; default 4).")
+    var batchWindow: String?
+
     @OptionGroup var logging: LoggingOptions
 
-    var flags: [Setting: String?] { [.node: node, .coordinator: coordinator] }
+    var flags: [Setting: String?] {
+        [
+            .node: node, .coordinator: coordinator, .maxFrame: maxFrame, .batchRecords: batchRecords,
+            .batchBytes: batchBytes,
+            .batchWindow: batchWindow,
+        ]
+    }
+
+    /// Every setting of the command: its flags, then `environment`, then its configuration file.
+    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) -> Settings {
+        Settings(file, self, credentials, storage, logging, environment: environment)
+    }
 
     func run() async throws {
-        let settings = Settings(self, credentials, storage, logging)
+        let settings = settings()
         try LoggingOptions.bootstrap(settings)
-        let node = try settings.nodeName(.node, missing: "Say which township this is with --node (for example --node township-03).")
-        let endpoint = try settings.endpoint(.coordinator, default: "127.0.0.1:7420")
-        let tls = try ClusterTLS.clientContext(try CredentialOptions.resolve(node: node, settings))
+        var configuration = try Self.configuration(settings)
+        let tls = try ClusterTLS.clientContext(try CredentialOptions.resolve(node: configuration.node, settings))
         var logger = Logger(label: "sunshine.agent")
-        logger[metadataKey: "node"] = "\(node)"
-        let store = try DataOptions.openStore(node: node, settings)
-        var configuration = AgentService.Configuration(node: node, coordinator: endpoint)
+        logger[metadataKey: "node"] = "\(configuration.node)"
+        let store = try DataOptions.openStore(node: configuration.node, settings)
         configuration.storeFile = store.path
+        logger.info(
+            "agent \(configuration.node) started: coordinator \(configuration.coordinator), data in \(store.path)")
         let agent = AgentService(configuration: configuration, tls: tls, store: store, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(
+                services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
+    }
+
+    /// The agent's configuration from `settings`: every setting but the credentials and the store.
+    static func configuration(_ settings: Settings) throws -> AgentService.Configuration {
+        let node = try settings.nodeName(
+            .node, missing: "Say which township this is with --node (for example --node township-03).")
+        var configuration = AgentService.Configuration(
+            node: node, coordinator: try settings.endpoint(.coordinator, default: "127.0.0.1:7420"))
+        configuration.client.rpc.maxFrame = try settings.maxFrame()
+        configuration.sync.batch = try settings.number(
+            .batchRecords, default: configuration.sync.batch, in: 1...10_000, unit: "records")
+        if try settings.isSet(.batchBytes) {
+            configuration.batchBytes = try settings.number(
+                .batchBytes, default: 0, in: 16_384...16_777_216, unit: "bytes")
+        }
+        configuration.sync.window = try settings.number(
+            .batchWindow, default: configuration.sync.window, in: 1...32, unit: "pushes")
+        return configuration
     }
 }

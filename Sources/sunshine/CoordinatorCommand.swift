@@ -9,8 +9,15 @@ import SunshineRPC
 struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
-        abstract: "Run the county's coordinator: the TLS server agents and operators connect to."
+        abstract: "Run the county's coordinator: the TLS server agents and operators connect to.",
+        discussion: """
+            Every setting is a flag, a SUNSHINE_… environment variable and a key of the --config file; a flag wins
+            over the environment, which wins over the file (deploy/coordinator.example.json shows every key).
+            SIGHUP re-reads the revocation list; SIGTERM answers the pushes in progress and says bye.
+            """
     )
+
+    @OptionGroup var file: ConfigFileOptions
 
     @Option(help: "HOST:PORT to listen on (env SUNSHINE_LISTEN; default 127.0.0.1:7420).")
     var listen: String?
@@ -28,23 +35,29 @@ struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
     @Option(help: "Heartbeat interval announced to clients, in milliseconds (env SUNSHINE_HEARTBEAT_MS; default 5000).")
     var heartbeatMs: String?
 
+    @Option(help: "The largest frame accepted from a client, in bytes (env SUNSHINE_MAX_FRAME; default 1048576).")
+    var maxFrame: String?
+
     @OptionGroup var logging: LoggingOptions
 
-    var flags: [Setting: String?] { [.listen: listen, .node: node, .revoked: revoked, .heartbeatMs: heartbeatMs] }
+    var flags: [Setting: String?] {
+        [.listen: listen, .node: node, .revoked: revoked, .heartbeatMs: heartbeatMs, .maxFrame: maxFrame]
+    }
+
+    /// Every setting of the command: its flags, then `environment`, then its configuration file.
+    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) -> Settings {
+        Settings(file, self, credentials, storage, logging, environment: environment)
+    }
 
     func run() async throws {
-        let settings = Settings(self, credentials, storage, logging)
+        let settings = settings()
         try LoggingOptions.bootstrap(settings)
-        let listen = try settings.endpoint(.listen, default: "127.0.0.1:7420")
         let node = try settings.nodeName(.node, default: "coordinator", missing: "")
-        let heartbeatMs = try settings.value(.heartbeatMs, default: 5_000, expected: "a number of milliseconds from 100 to 600000") { text in
-            Int(text).flatMap { (100...600_000).contains($0) ? $0 : nil }
-        }
+        var configuration = try Self.configuration(settings)
         let tls = try ClusterTLS.serverContext(try CredentialOptions.resolve(node: node, settings))
-        var configuration = RPCServer.Configuration(listen: listen)
-        configuration.rpc.heartbeat = .milliseconds(Int64(heartbeatMs))
-        let revokedPath = try settings.string(.revoked)
+        let revokedPath = try settings.readableFile(.revoked, what: "one revoked serial or fingerprint per line")
         if let revokedPath { configuration.revocations = try RevocationList(contentsOf: revokedPath) }
+        let listen = configuration.listen
         let logger = Logger(label: "sunshine.coordinator")
         let store = try DataOptions.openStore(node: node, settings)
         let coordinator = CoordinatorService(configuration: configuration, tls: tls, store: store, logger: logger)
@@ -65,14 +78,24 @@ struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
             tasks.addTask { try await group.run() }
             tasks.addTask {
                 let address = try await coordinator.server.localAddress()
-                print("coordinator listening on \(address.ipAddress ?? listen.host):\(address.port ?? listen.port)"
-                    + (revocations.isEmpty ? "" : " (\(revocations.serials.count + revocations.fingerprints.count) revoked certificates)")
-                    + ", data in \(store.path)")
-                // Standard output may be a file or a pipe (a service manager, a test): say it now.
-                fflush(nil)
+                let revoked = revocations.serials.count + revocations.fingerprints.count
+                let host = "\(address.ipAddress ?? listen.host):\(address.port ?? listen.port)"
+                let list = revoked == 0 ? "" : " (\(revoked) revoked certificates)"
+                logger.notice("listening on \(host)\(list), data in \(store.path)")
             }
             try await tasks.waitForAll()
         }
+    }
+}
+
+extension CoordinatorCommand {
+    /// The server's configuration from `settings`: the address, the heartbeat and the frame limit.
+    static func configuration(_ settings: Settings) throws -> RPCServer.Configuration {
+        var configuration = RPCServer.Configuration(listen: try settings.endpoint(.listen, default: "127.0.0.1:7420"))
+        let heartbeatMs = try settings.number(.heartbeatMs, default: 5_000, in: 100...600_000, unit: "milliseconds")
+        configuration.rpc.heartbeat = .milliseconds(Int64(heartbeatMs))
+        configuration.rpc.maxFrame = try settings.maxFrame()
+        return configuration
     }
 }
 

@@ -29,12 +29,12 @@ import Testing
                 .value(.heartbeatMs, default: 5_000, expected: "a number of milliseconds from 100 to 600000") { Int($0) }
             Issue.record("a bad heartbeat was accepted")
         } catch let failure as CommandFailure {
-            #expect(failure.description == "SUNSHINE_HEARTBEAT_MS \"soon\" is not a number of milliseconds from 100 to 600000.")
+            #expect(failure.description == "SUNSHINE_HEARTBEAT_MS must be a number of milliseconds from 100 to 600000, not \"soon\".")
         }
         do {
             _ = try fromFlag.endpoint(.listen, default: "127.0.0.1:7420")
         } catch let failure as CommandFailure {
-            #expect(failure.description == "--listen \"nowhere\" is not HOST:PORT (for example 127.0.0.1:7420).")
+            #expect(failure.description == "--listen must be HOST:PORT (for example 127.0.0.1:7420), not \"nowhere\".")
         }
     }
 
