@@ -15,12 +15,16 @@ struct CoordinatorResponder: RPCResponder {
 
     func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> HelloAcceptance {
         let identity = peer.identity
-        county.presence.connected(identity)
-        guard identity.role == .agent else { return HelloAcceptance() }
+        county.connected(identity)
+        guard identity.role == .agent else {
+            if identity.role == .operator { subscribers.addOperator(connection) }
+            return HelloAcceptance()
+        }
         let agent = Self.session(of: identity, hello)
         do {
             let welcome = try await county.hello(agent, pulled: hello.pulled.map { PullPosition(upto: $0.upto, head: $0.head) })
             subscribers.add(agent.reader, connection)
+            await notifyOperators()
             return HelloAcceptance(
                 checkpoint: welcome.checkpoint, store: agent.store, pullFrom: welcome.pullFrom, checkpointHead: welcome.checkpointHead
             )
@@ -87,6 +91,7 @@ struct CoordinatorResponder: RPCResponder {
         case .closeRound:
             let params = try payload.params(as: CloseRoundParams.self)
             let newlyClosed = try await county.closeRound(contest: params.contest, round: params.round)
+            if newlyClosed { await notifyOperators() }
             return CloseRoundResult(contest: params.contest, round: params.round, newlyClosed: newlyClosed)
         case .rejected:
             let params = try payload.params(as: RejectedParams.self)
@@ -109,9 +114,15 @@ struct CoordinatorResponder: RPCResponder {
     }
 
     func connectionClosed(_ connection: RPCConnection) async {
-        guard let node = connection.peer?.identity.node, connection.hello != nil else { return }
+        guard let identity = connection.peer?.identity, connection.hello != nil else { return }
         subscribers.remove(connection)
-        county.presence.disconnected(node)
+        county.disconnected(identity)
+        if identity.role == .agent { await notifyOperators() }
+    }
+
+    /// Tells operators that a township came or went or a round closed: changes outside the log.
+    private func notifyOperators() async {
+        subscribers.notifyOperators(upto: (try? await county.store.read { try $0.latestSeq() }) ?? 0)
     }
 
     /// The county's errors as the protocol's (DESIGN §3.2): the only place they are mapped.
