@@ -162,7 +162,16 @@ let package = Package(
         ),
         .testTarget(
             name: "SunshineCLITests",
-            dependencies: ["sunshine"]
+            dependencies: ["sunshine", "SunshineConsole", "SunshineWire", "SunshineModel"]
+        ),
+        // Runs the built `sunshine` binary as a person would, against a coordinator the test starts.
+        .testTarget(
+            name: "SunshineInterfaceTests",
+            dependencies: [
+                "SunshineCoordinator", "SunshineAgent", "SunshineTownship", "SunshineStore", "SunshineModel", "SunshineRPC", "SunshineWire",
+                "SunshinePKI", "SunshineConsole", "SunshineTestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "SunshineCountyTests",

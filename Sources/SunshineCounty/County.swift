@@ -274,7 +274,7 @@ public struct County: Sendable {
         let written = try await write(kind: kind, key: key, township: String(segments[1]), data: data, deleted: deleted)
         if kind == .contest, let contest = try? RecordRules.contest(data) {
             let id = segments.last.map(String.init) ?? key
-            events.record(.published, at: clock(), township: contest.township, key: key, "contest \(id) published for \(contest.township)")
+            events.record(.published, at: clock(), township: contest.township, key: key, "contest \(id) published for \(contest.township): \(contest.title)")
         } else {
             events.changed(at: clock())
         }

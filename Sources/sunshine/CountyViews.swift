@@ -7,29 +7,43 @@ import SunshineWire
 enum CountyViews {
     // MARK: Status
 
-    /// The cluster's totals in two lines: what is connected and counted, then where the log is.
-    static func totals(_ status: StatusResult, now: Date) -> [StyledText] {
+    /// The cluster's totals: what is connected and counted, then where the log is — each part a
+    /// label and a value, flowed onto as many lines as `width` needs.
+    static func totals(_ status: StatusResult, now: Date, width: Int? = nil) -> [StyledText] {
         let totals = status.totals
-        let offline = totals.townships - totals.online
-        var first: StyledText = StyledText("Townships ", style: .bold)
-        first += StyledText("\(totals.online)/\(totals.townships) online", style: offline > 0 ? .yellow : .green)
-        first += StyledText("   Ballots ", style: .bold) + StyledText("\(totals.ballots)")
-        first += StyledText("   Open conflicts ", style: .bold)
-        first += StyledText("\(totals.openConflicts)", style: totals.openConflicts > 0 ? .red : .plain)
-        first += StyledText("   Quarantined ", style: .bold)
-        first += StyledText("\(totals.quarantined)", style: totals.quarantined > 0 ? .yellow : .plain)
-        first += StyledText("   Held aside ", style: .bold)
-        first += StyledText("\(totals.rejected)", style: totals.rejected > 0 ? .red : .plain)
-        var second: StyledText = StyledText("Findings ", style: .bold) + StyledText("\(totals.findings)")
-        second += StyledText("   Contests ", style: .bold) + StyledText("\(totals.contests)")
-        second += StyledText("   Log position ", style: .bold) + StyledText("\(totals.seq)")
-        second += StyledText("   Last change ", style: .bold)
-        if let changed = Clock.date(totals.lastChange) {
-            second += StyledText("\(Clock.time(changed)) (\(Clock.ago(changed, now: now)))")
-        } else {
-            second += StyledText("none since the coordinator started", style: .dim)
+        func part(_ label: String, _ value: String, _ style: TextStyle = .plain) -> StyledText {
+            StyledText(label + " ", style: .bold) + StyledText(value, style: style)
         }
-        return [first, second]
+        let changed = Clock.date(totals.lastChange).map { "\(Clock.time($0)) (\(Clock.ago($0, now: now)))" }
+        let counted = [
+            part("Townships", "\(totals.online)/\(totals.townships) online", totals.online < totals.townships ? .yellow : .green),
+            part("Ballots", "\(totals.ballots)"),
+            part("Open conflicts", "\(totals.openConflicts)", totals.openConflicts > 0 ? .red : .plain),
+            part("Quarantined", "\(totals.quarantined)", totals.quarantined > 0 ? .yellow : .plain),
+            part("Held aside", "\(totals.rejected)", totals.rejected > 0 ? .red : .plain),
+        ]
+        let log = [
+            part("Findings", "\(totals.findings)"), part("Contests", "\(totals.contests)"), part("Log position", "\(totals.seq)"),
+            part("Last change", changed ?? "none since the coordinator started", changed == nil ? .dim : .plain),
+        ]
+        return flow(counted, width: width) + flow(log, width: width)
+    }
+
+    /// Parts three spaces apart, a new line started wherever the next part would pass `width`.
+    static func flow(_ parts: [StyledText], width: Int?) -> [StyledText] {
+        var lines: [StyledText] = []
+        var line = StyledText()
+        for part in parts {
+            if line.displayWidth == 0 {
+                line = part
+            } else if let width, line.displayWidth + 3 + part.displayWidth > width {
+                lines.append(line)
+                line = part
+            } else {
+                line += StyledText("   ") + part
+            }
+        }
+        return line.displayWidth == 0 ? lines : lines + [line]
     }
 
     /// Townships, what needs attention first: refused versions or open conflicts (an operator must
@@ -105,7 +119,7 @@ enum CountyViews {
 
     /// `sunshine status`: totals, the townships, and the latest events.
     static func status(_ status: StatusResult, now: Date, width: Int?) -> [StyledText] {
-        var lines = totals(status, now: now) + [""] + townships(status, now: now, width: width)
+        var lines = totals(status, now: now, width: width) + [""] + townships(status, now: now, width: width)
         if let events = status.events {
             lines += ["", StyledText("Latest events", style: .bold)] + self.events(events, limit: 10)
         }
@@ -158,7 +172,7 @@ enum CountyViews {
         let title = StyledText("\(round.contest) · \(round.title) · round \(round.round) · ", style: .bold) + state(round)
         let columns = [
             TableColumn("CANDIDATE", priority: 5), TableColumn("NAME", minWidth: 6, priority: 9, flexible: true),
-            TableColumn("VOTES", alignment: .right, priority: 9), TableColumn("SHARE", alignment: .right, priority: 4),
+            TableColumn("VOTES", alignment: .right, priority: 9), TableColumn("OF VALID", alignment: .right, priority: 4),
         ]
         let rows = round.candidates.map { candidate -> [StyledText] in
             let share = round.valid == 0 ? "–" : String(format: "%.1f%%", Double(candidate.votes) * 100 / Double(round.valid))

@@ -45,7 +45,7 @@ enum DashboardScreen {
         let footer = StyledText("q or Ctrl-C quits · refreshes every second and at once on a change", style: .dim)
         guard let status = state.status else { return SunshineConsole.Frame(top + ["", footer]) }
 
-        let totals = CountyViews.totals(status, now: now)
+        let totals = CountyViews.totals(status, now: now, width: width)
         let table = CountyViews.townships(status, now: now, width: width)
         let events = status.events ?? []
         let eventTitle = StyledText("Latest events", style: .bold)

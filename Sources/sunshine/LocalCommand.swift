@@ -24,17 +24,17 @@ struct LocalCommand: AsyncParsableCommand {
 
         /// The answer first, then the details.
         static func lines(_ status: LocalStatus, now: Date) -> [StyledText] {
-            let recorded = "\(status.ballots) ballot\(status.ballots == 1 ? "" : "s") and \(status.findings) finding\(status.findings == 1 ? "" : "s")"
+            let recorded = "\(counted(status.ballots, "ballot")) and \(counted(status.findings, "finding"))"
             let synced = status.lastSync.map { "\(Clock.dateTime($0)) (\(Clock.ago($0, now: now)))" }
             let answer: StyledText
             if status.unsent == 0 && status.lastSync != nil {
                 answer = StyledText("Yes: everything recorded here reached the county", style: .green)
-                    + StyledText(status.refusedTotal > 0 ? ", but it refused \(status.refusedTotal) version(s) (below)." : ".")
+                    + StyledText(status.refusedTotal > 0 ? ", but it refused \(counted(status.refusedTotal, "version")) (below)." : ".")
             } else if status.lastSync == nil {
                 answer = StyledText("Not yet: this store has never synced; ", style: .yellow)
-                    + StyledText("the agent sends its \(status.unsent) change(s) when it reaches the coordinator.")
+                    + StyledText("the agent sends its \(counted(status.unsent, "change")) when it reaches the coordinator.")
             } else {
-                answer = StyledText("Not yet: \(status.unsent) change(s) wait to be sent; ", style: .yellow)
+                answer = StyledText("Not yet: \(counted(status.unsent, "change")) to send; ", style: .yellow)
                     + StyledText("the agent sends them when it is connected.")
             }
             var lines: [StyledText] = [
@@ -42,7 +42,7 @@ struct LocalCommand: AsyncParsableCommand {
                 answer,
                 "",
                 StyledText("Recorded      ", style: .bold) + StyledText(recorded),
-                StyledText("Unsent        ", style: .bold) + StyledText("\(status.unsent) change(s)", style: status.unsent > 0 ? .yellow : .plain),
+                StyledText("Unsent        ", style: .bold) + StyledText(counted(status.unsent, "change"), style: status.unsent > 0 ? .yellow : .plain),
                 StyledText("Acknowledged  ", style: .bold) + StyledText("every change up to \(status.acknowledged)"),
                 StyledText("Last sync     ", style: .bold) + StyledText(synced ?? "never", style: synced == nil ? .yellow : .plain),
                 StyledText("Refused       ", style: .bold) + StyledText("\(status.refusedTotal)", style: status.refusedTotal > 0 ? .red : .plain),

@@ -36,6 +36,11 @@ enum Output {
     }
 }
 
+/// "1 ballot", "3 ballots": `count` and the word, plural when it is not one (English words that add an s).
+func counted(_ count: some BinaryInteger, _ word: String) -> String {
+    "\(count) \(word)\(count == 1 ? "" : "s")"
+}
+
 /// Times and durations as the tables show them.
 enum Clock {
     /// Reads an ISO 8601 time from the wire.

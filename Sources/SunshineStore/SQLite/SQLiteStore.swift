@@ -27,6 +27,9 @@ public final class SQLiteStore: ReplicaStore {
             try pool.write { db in try SQLiteTransaction(db: db, node: node).ensureIdentity() }
             // Touch a data page, so a damaged file is refused now rather than at the first write.
             _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM version LIMIT 1") }
+        } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL].contains(error.resultCode) {
+            // A file another program holds locked, or a full disk, is not a damaged store.
+            throw Self.explanation(of: error, path: path)
         } catch {
             throw StoreError.unreadable(path, error)
         }
@@ -63,19 +66,24 @@ public final class SQLiteStore: ReplicaStore {
         do {
             return try await body()
         } catch let error as DatabaseError {
-            switch error.resultCode {
-            case .SQLITE_BUSY, .SQLITE_LOCKED:
-                throw StoreError(
-                    "The database \(path) is busy: another program held it locked for more than 10 s; nothing was written, try again.",
-                    reason: .busy
-                )
-            case .SQLITE_FULL:
-                throw StoreError("The disk holding \(path) is full; nothing was written. Free some space and try again.", reason: .full)
-            case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-                throw StoreError.unreadable(path, error)
-            default:
-                throw StoreError("The database \(path) failed: \(error.message ?? "\(error.resultCode)"); nothing was written.")
-            }
+            throw Self.explanation(of: error, path: path)
+        }
+    }
+
+    /// The sentence for what SQLite said about the file at `path`.
+    private static func explanation(of error: DatabaseError, path: String) -> StoreError {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return StoreError(
+                "The database \(path) is busy: another program held it locked for more than 10 s; nothing was written, try again.",
+                reason: .busy
+            )
+        case .SQLITE_FULL:
+            return StoreError("The disk holding \(path) is full; nothing was written. Free some space and try again.", reason: .full)
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return StoreError.unreadable(path, error)
+        default:
+            return StoreError("The database \(path) failed: \(error.message ?? "\(error.resultCode)"); nothing was written.")
         }
     }
 }
