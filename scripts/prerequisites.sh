@@ -34,8 +34,8 @@ sunshine_prerequisites() {
     # System libraries the packages link against, and the tools the tests use.
     local missing=()
     # openssl: the tests issue a county's certificates with deploy/pki/issue-with-openssl.sh;
-    # shellcheck: they check that script.
-    for package in libsqlite3-dev ca-certificates openssl shellcheck; do
+    # shellcheck: they check that script; tmux: they run the dashboard in a real terminal.
+    for package in libsqlite3-dev ca-certificates openssl shellcheck tmux; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done
     command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)

@@ -144,8 +144,9 @@ struct BallotCommand: AsyncParsableCommand {
                 ]
             }
             let unsent = papers.filter { !$0.sent }.count
+            let voided = papers.filter(\.record.deleted).count
             Output.lines(Table(columns: columns, rows: rows).lines(width: Output.width ?? Int.max) + [
-                StyledText("\(papers.count) papers, \(papers.filter { !$0.record.deleted }.count) counted here; \(unsent) not yet acknowledged by the county."),
+                StyledText("\(counted(papers.count, "paper")), \(voided) voided; \(unsent) not yet acknowledged by the county."),
             ])
         }
     }

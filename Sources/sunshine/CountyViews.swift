@@ -132,8 +132,16 @@ enum CountyViews {
     /// round that has ballots or is closed.
     static func tally(_ result: TallyResult, detailed: Bool, width: Int?) -> [StyledText] {
         guard !result.rounds.isEmpty else { return [StyledText("No contest is published yet.", style: .dim)] }
-        if detailed { return result.rounds.flatMap { round(detail: $0, width: width) + [""] }.dropLast() }
-        let shown = result.rounds.filter { $0.closed || $0.valid + $0.invalid + $0.quarantined > 0 }
+        if detailed {
+            let (shown, empty) = (result.rounds.filter(hasBallots), result.rounds.filter { !hasBallots($0) })
+            var lines: [StyledText] = shown.flatMap { round(detail: $0, width: width) + [StyledText()] }
+            if !empty.isEmpty {
+                let names = empty.map { "\($0.contest) \($0.round)" }.joined(separator: ", ")
+                lines.append(StyledText("No ballots yet in \(names).", style: .dim))
+            }
+            return lines.last?.displayWidth == 0 ? Array(lines.dropLast()) : lines
+        }
+        let shown = result.rounds.filter(hasBallots)
         let columns = [
             TableColumn("CONTEST", minWidth: 10, priority: 9, flexible: true),
             TableColumn("ROUND", priority: 9),
@@ -161,6 +169,11 @@ enum CountyViews {
         lines.append(StyledText("\(counted) ballots in \(shown.count) rounds: \(shown.reduce(0) { $0 + $1.valid }) valid, "
             + "\(shown.reduce(0) { $0 + $1.invalid }) invalid, \(shown.reduce(0) { $0 + $1.quarantined }) quarantined."))
         return lines
+    }
+
+    /// Whether a round has anything to show: a ballot, or being closed.
+    private static func hasBallots(_ round: TallyResult.Round) -> Bool {
+        round.closed || round.valid + round.invalid + round.quarantined > 0
     }
 
     private static func state(_ round: TallyResult.Round) -> StyledText {

@@ -130,7 +130,7 @@ private final class DemoCounty: Sendable {
             let params = PutParams(kind: RecordKind.contest.rawValue, key: Contest.key(Self.contest(township)), data: Self.contestData(township).json)
             _ = try await county.call(Method.put, params: params, returning: VersionResult.self)
         }
-        say("The operator published \(names.count) contests, one per township's election: "
+        say("The operator published \(names.count) contests, one per township's election; each has "
             + ContestCommand.Publish.competition(Self.contestData(names[0])))
 
         for township in names { start(township, endpoint) }

@@ -117,13 +117,13 @@ struct FindingCommand: AsyncParsableCommand {
                 .sorted { ($1.value.severity, $0.record.key) < ($0.value.severity, $1.record.key) }
             if json { return try Output.json(FindingList(findings: findings.map(FindingList.Entry.init))) }
             guard !findings.isEmpty else { return Output.say("No findings recorded here\(wanted == nil ? "" : " with status \(status ?? "")").") }
-            let columns = [
-                TableColumn("ID", priority: 9), TableColumn("TOWNSHIP", priority: all ? 8 : 1), TableColumn("SEVERITY", priority: 9),
+            var columns = [
+                TableColumn("ID", priority: 9), TableColumn("TOWNSHIP", priority: 8), TableColumn("SEVERITY", priority: 9),
                 TableColumn("STATUS", priority: 9), TableColumn("TEAM", priority: 5), TableColumn("CATEGORY", priority: 4),
                 TableColumn("TITLE", minWidth: 10, priority: 9, flexible: true), TableColumn("NOTES", alignment: .right, priority: 3),
                 TableColumn("SENT", priority: 7),
             ]
-            let rows = findings.map { entry -> [StyledText] in
+            var rows = findings.map { entry -> [StyledText] in
                 let finding = entry.value
                 let severity: TextStyle = finding.severity >= .high ? .red : (finding.severity == .medium ? .yellow : .plain)
                 return [
@@ -133,6 +133,10 @@ struct FindingCommand: AsyncParsableCommand {
                     StyledText(finding.team), StyledText(finding.category), StyledText(finding.title), StyledText("\(finding.notes.count)"),
                     entry.sent ? StyledText("yes", style: .green) : StyledText("not yet", style: .yellow),
                 ]
+            }
+            if !all {
+                columns.remove(at: 1)
+                rows = rows.map { row in var row = row; row.remove(at: 1); return row }
             }
             Output.lines(Table(columns: columns, rows: rows).lines(width: Output.width ?? Int.max))
         }

@@ -94,11 +94,13 @@ struct OperatorClient: Sendable {
     private static func reason(_ error: any Error) -> String {
         switch error {
         case let error as NIOConnectionError:
-            return error.connectionErrors.first.map { "\($0.error)" } ?? "no address for \(error.host)"
+            guard let first = error.connectionErrors.first?.error else { return "no address for \(error.host)" }
+            if let io = first as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
+            return "\(first)"
         case ChannelError.connectTimeout:
             return "no answer within 10 s"
         case let error as IOError:
-            return error.description
+            return String(cString: strerror(error.errnoCode)).lowercased()
         case let error as RPCCallError:
             return error.description
         default:

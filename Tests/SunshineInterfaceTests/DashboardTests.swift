@@ -27,7 +27,7 @@ import Testing
 
     @Test func onceDrawsOneFrameInPlainTextAndJSONStreamsTheStatus() async throws {
         let county = try await county()
-        let once = try sunshine(["dashboard", "--once"] + county.operatorFlags)
+        let once = try await sunshine(["dashboard", "--once"] + county.operatorFlags)
         #expect(once.status == 0, "\(once)")
         #expect(once.stdout.hasPrefix("Sunshine county dashboard"))
         #expect(once.stdout.contains("Townships 1/1 online") && once.stdout.contains("township-01  online"), "\(once)")
@@ -35,22 +35,22 @@ import Testing
         #expect(once.stdout.contains("published for township-01: 乡镇党委换届选举第一轮投票"))
         #expect(!once.stdout.contains("\u{1B}"), "no escape code when standard output is not a terminal")
 
-        let json = try sunshine(["dashboard", "--once", "--json"] + county.operatorFlags)
+        let json = try await sunshine(["dashboard", "--once", "--json"] + county.operatorFlags)
         #expect(json.status == 0, "\(json)")
-        #expect(try validate(json.stdout, against: "cli/dashboard.schema.json").status == 0)
+        #expect(try await validate(json.stdout, against: "cli/dashboard.schema.json").status == 0)
         await county.stopAll()
     }
 
     @Test func theJSONStreamSaysWhenTheCoordinatorIsGoneAndKeepsTrying() async throws {
         let county = try await county()
         let endpoint = "\(county.endpoint)"
-        let stream = Task.detached { try sunshine(["dashboard", "--json", "--interval", "0.2"] + county.operatorFlags, timeout: 4) }
+        let stream = Task.detached { try await sunshine(["dashboard", "--json", "--interval", "0.2"] + county.operatorFlags, timeout: 4) }
         try await Task.sleep(for: .seconds(1.5))
         await county.stopCoordinator()
         let run = try await stream.value
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count >= 3, "\(run)")
-        #expect(try validate(run.stdout, against: "cli/dashboard.schema.json").status == 0)
+        #expect(try await validate(run.stdout, against: "cli/dashboard.schema.json").status == 0)
         #expect(lines.first?.contains(#""connected":true"#) == true)
         #expect(lines.last?.contains(#""connected":false"#) == true)
         #expect(lines.last?.contains("Cannot reach the coordinator at \(endpoint)") == true, "\(run)")
@@ -64,31 +64,31 @@ import Testing
         defer { tmux.kill() }
         let first = try await tmux.screen(containing: "township-01")
         #expect(first.contains("Townships 1/1 online"), "\(first)")
-        #expect(tmux.value("alternate_on") == "1" && tmux.value("cursor_flag") == "0", "the alternate screen, the cursor hidden")
+        #expect(await tmux.modes == ("1", "0"), "the alternate screen, the cursor hidden")
 
         // A change shows at once, not only at the next refresh.
         try await Township(store: try county.store("township-01")).record(paper(2))
         _ = try await tmux.screen(containing: "Ballots 2")
 
         // Narrower than the table: every line fits, Chinese text at its display width.
-        tmux.resize(columns: 52, rows: 18)
+        await tmux.resize(columns: 52, rows: 18)
         let narrow = try await tmux.screen(containing: "…")
         #expect(narrow.split(separator: "\n").allSatisfy { $0.displayWidth <= 52 }, "\(narrow)")
         #expect(narrow.contains("…"), "what does not fit is cut with an ellipsis: \(narrow)")
 
         // The coordinator goes away: the dashboard says so and keeps trying; it comes back.
-        tmux.resize(columns: 110, rows: 32)
+        await tmux.resize(columns: 110, rows: 32)
         await county.stopCoordinator()
         let lost = try await tmux.screen(containing: "Cannot reach the coordinator at \(county.endpoint)")
         #expect(lost.contains("Not connected") && lost.contains("Retrying in"), "\(lost)")
         try await county.startCoordinator()
         _ = try await tmux.screen { !$0.contains("Not connected") && $0.contains("township-01") }
 
-        tmux.type("q")
+        await tmux.type("q")
         let after = try await tmux.screen(containing: "END-OF-STTY")
         #expect(after.contains("EXIT=0"), "\(after)")
         #expect(after.contains("icanon") && !after.contains("-icanon") && !after.contains("-echo "), "cooked mode again: \(after)")
-        #expect(tmux.value("alternate_on") == "0" && tmux.value("cursor_flag") == "1", "the main screen, the cursor shown")
+        #expect(await tmux.modes == ("0", "1"), "the main screen, the cursor shown")
         await county.stopAll()
     }
 
@@ -98,11 +98,11 @@ import Testing
         let tmux = try Tmux(columns: 100, rows: 30, command: [SunshineExecutable.path, "dashboard"] + county.operatorFlags)
         defer { tmux.kill() }
         _ = try await tmux.screen(containing: "township-01")
-        tmux.key("C-c")
+        await tmux.key("C-c")
         let after = try await tmux.screen(containing: "END-OF-STTY")
         #expect(after.contains("EXIT=0"), "\(after)")
         #expect(after.contains("icanon") && !after.contains("-icanon"), "\(after)")
-        #expect(tmux.value("alternate_on") == "0" && tmux.value("cursor_flag") == "1")
+        #expect(await tmux.modes == ("0", "1"))
         await county.stopAll()
     }
 }
@@ -135,16 +135,22 @@ struct Tmux: Sendable {
         "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    private func tmux(_ arguments: [String]) -> String {
-        (try? runProcess("tmux", ["-S", socket] + arguments).output) ?? ""
+    private func tmux(_ arguments: [String]) async -> String {
+        let socket = self.socket
+        return (try? await offThePool { try runProcess("tmux", ["-S", socket] + arguments).output }) ?? ""
     }
 
     /// The screen as text, one line per row.
-    var screen: String { tmux(["capture-pane", "-p", "-t", name]) }
+    var screen: String { get async { await tmux(["capture-pane", "-p", "-t", name]) } }
+
+    /// Whether the alternate screen is on and whether the cursor shows: "1" or "0" each.
+    var modes: (alternateScreen: String, cursor: String) {
+        get async { (await value("alternate_on"), await value("cursor_flag")) }
+    }
 
     /// A pane variable, e.g. `alternate_on` or `cursor_flag`.
-    func value(_ variable: String) -> String {
-        tmux(["display-message", "-p", "-t", name, "#{\(variable)}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    func value(_ variable: String) async -> String {
+        await tmux(["display-message", "-p", "-t", name, "#{\(variable)}"]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Waits until the screen shows `text`, and returns it.
@@ -157,7 +163,7 @@ struct Tmux: Sendable {
         var last = ""
         do {
             try await eventually("the terminal shows what the test waits for", seconds: seconds) {
-                last = screen
+                last = await screen
                 return condition(last)
             }
         } catch {
@@ -167,12 +173,13 @@ struct Tmux: Sendable {
         return last
     }
 
-    func type(_ text: String) { _ = tmux(["send-keys", "-t", name, "-l", text]) }
-    func key(_ key: String) { _ = tmux(["send-keys", "-t", name, key]) }
-    func resize(columns: Int, rows: Int) { _ = tmux(["resize-window", "-t", name, "-x", "\(columns)", "-y", "\(rows)"]) }
+    func type(_ text: String) async { _ = await tmux(["send-keys", "-t", name, "-l", text]) }
+    func key(_ key: String) async { _ = await tmux(["send-keys", "-t", name, key]) }
+    func resize(columns: Int, rows: Int) async { _ = await tmux(["resize-window", "-t", name, "-x", "\(columns)", "-y", "\(rows)"]) }
 
+    /// Ends the session and its server (the program in it, if still running, gets SIGHUP).
     func kill() {
-        _ = tmux(["kill-server"])
+        _ = try? runProcess("tmux", ["-S", socket, "kill-server"])
         try? FileManager.default.removeItem(atPath: socket)
     }
 }

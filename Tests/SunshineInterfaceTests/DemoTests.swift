@@ -4,9 +4,9 @@ import Testing
 
 /// A newcomer's first minute: `sunshine demo` with no arguments.
 @Suite(.timeLimit(.minutes(3))) struct DemoTests {
-    @Test func theDemoRunsAWholeCountyAndEndsWithATallyThatAgreesWithEveryBallot() throws {
+    @Test func theDemoRunsAWholeCountyAndEndsWithATallyThatAgreesWithEveryBallot() async throws {
         let started = Date()
-        let run = try sunshine(["demo"], timeout: 120)
+        let run = try await sunshine(["demo"], timeout: 120)
         let seconds = Date().timeIntervalSince(started)
         #expect(run.status == 0, "\(run)")
         #expect(seconds < 60, "the demo took \(seconds) s")

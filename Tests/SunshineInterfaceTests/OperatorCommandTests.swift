@@ -28,16 +28,16 @@ import Testing
 
     @Test func statusShowsEveryTownshipAsATableAndAsJSONInThePublishedShape() async throws {
         let county = try await countyWithBallots()
-        let json = try sunshine(["status", "--json"] + county.operatorFlags)
+        let json = try await sunshine(["status", "--json"] + county.operatorFlags)
         #expect(json.status == 0, "\(json)")
         let status = try json.json(StatusResult.self)
         #expect(status.townships.map(\.node) == ["township-01", "township-02"])
         #expect(status.totals.ballots == 4 && status.totals.online == 2 && status.totals.contests == 1)
         #expect(status.events?.contains { $0.kind == "published" } == true)
-        let schema = try validate(json.stdout, against: "methods/status.result.schema.json")
+        let schema = try await validate(json.stdout, against: "methods/status.result.schema.json")
         #expect(schema.status == 0, "\(schema.output)")
 
-        let table = try sunshine(["status"] + county.operatorFlags)
+        let table = try await sunshine(["status"] + county.operatorFlags)
         #expect(table.status == 0, "\(table)")
         #expect(table.stdout.contains("Townships 2/2 online"))
         #expect(table.stdout.contains("TOWNSHIP"))
@@ -49,12 +49,12 @@ import Testing
 
     @Test func theTallyCountsOnlyValidPapersOfTheContestsOwnTownshipAndAgreesWithTheCoordinator() async throws {
         let county = try await countyWithBallots()
-        let closed = try sunshine(["close-round", "committee-2026", "vote-1"] + county.operatorFlags)
+        let closed = try await sunshine(["close-round", "committee-2026", "vote-1"] + county.operatorFlags)
         #expect(closed.status == 0 && closed.stdout.contains("Closed round vote-1 of committee-2026"), "\(closed)")
         try await Township(store: try county.store("township-01")).record(paper(4, choices: ["cand-02"]))
         try await county.waitUntilSent("township-01")
 
-        let run = try sunshine(["tally", "--contest", "committee-2026", "--round", "vote-1", "--json"] + county.operatorFlags)
+        let run = try await sunshine(["tally", "--contest", "committee-2026", "--round", "vote-1", "--json"] + county.operatorFlags)
         #expect(run.status == 0, "\(run)")
         let round = try #require(try run.json(TallyResult.self).rounds.first)
         #expect(round.closed)
@@ -62,9 +62,9 @@ import Testing
         #expect(round.candidates.map(\.votes) == [2, 1, 0])
         let held = try await county.coordinator!.county.tally(contest: "committee-2026", round: "vote-1")
         #expect(held.first?.valid == round.valid && held.first?.quarantined == round.quarantined)
-        #expect(try validate(run.stdout, against: "methods/tally.result.schema.json").status == 0)
+        #expect(try await validate(run.stdout, against: "methods/tally.result.schema.json").status == 0)
 
-        let table = try sunshine(["tally", "--contest", "committee-2026"] + county.operatorFlags)
+        let table = try await sunshine(["tally", "--contest", "committee-2026"] + county.operatorFlags)
         #expect(table.status == 0, "\(table)")
         #expect(table.stdout.contains("round vote-1 · closed"))
         #expect(table.stdout.contains("valid 2 · invalid 2 · quarantined 1"))
@@ -78,20 +78,20 @@ import Testing
         let file = county.pki.directory.path + "/contest.json"
         try #"{"id": "committee-2026-township-02", "title": "乡镇党委换届", "township": "township-02", "seats": 5, "rounds": ["vote-1"], "candidates": [{"id": "c1", "name": "李伟"}, {"id": "c2", "name": "王芳"}, {"id": "c3", "name": "张敏"}, {"id": "c4", "name": "刘洋"}, {"id": "c5", "name": "陈静"}, {"id": "c6", "name": "赵磊"}]}"#
             .write(toFile: file, atomically: true, encoding: .utf8)
-        #expect(try validate(String(contentsOfFile: file, encoding: .utf8), against: "cli/contest-file.schema.json").status == 0)
-        let published = try sunshine(["contest", "publish", file] + county.operatorFlags)
+        #expect(try await validate(String(contentsOfFile: file, encoding: .utf8), against: "cli/contest-file.schema.json").status == 0)
+        let published = try await sunshine(["contest", "publish", file] + county.operatorFlags)
         #expect(published.status == 0, "\(published)")
         #expect(published.stdout.contains("6 candidates for 5 seats: competitive ratio 1.20 (20% more candidates than seats)."))
-        let json = try sunshine(["contest", "publish", "--json", file] + county.operatorFlags)
+        let json = try await sunshine(["contest", "publish", "--json", file] + county.operatorFlags)
         #expect(try json.json(PublishedContestShape.self).competitiveRatio == 1.2)
-        #expect(try validate(json.stdout, against: "cli/contest-publish.schema.json").status == 0)
+        #expect(try await validate(json.stdout, against: "cli/contest-publish.schema.json").status == 0)
 
         let county3 = #"{"id": "x", "title": "t", "township": "county", "seats": 1, "rounds": ["r"], "candidates": [{"id": "c", "name": "n"}]}"#
-        let refused = try sunshine(["contest", "publish", "-"] + county.operatorFlags, input: county3)
+        let refused = try await sunshine(["contest", "publish", "-"] + county.operatorFlags, input: county3)
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("is not a valid contest: contest township \"county\" is not a township id"), "\(refused)")
         let few = #"{"id": "x", "title": "t", "township": "township-01", "seats": 3, "rounds": ["r"], "candidates": [{"id": "c", "name": "n"}]}"#
-        let short = try sunshine(["contest", "publish", "-"] + county.operatorFlags, input: few)
+        let short = try await sunshine(["contest", "publish", "-"] + county.operatorFlags, input: few)
         #expect(short.status != 0 && short.stderr.contains("at least as many candidates as seats"), "\(short)")
         let status = try await county.coordinator!.county.status()
         #expect(status.totals.contests == 1, "nothing refused reached the coordinator")
@@ -110,25 +110,25 @@ import Testing
         try await office.editFinding("seal") { $0.status = .investigating }
         var edited = finding
         edited.details = "County visit."
-        let put = try sunshine(["put", "finding/township-01/seal", "--kind", "finding", "--data", "-"] + county.operatorFlags,
+        let put = try await sunshine(["put", "finding/township-01/seal", "--kind", "finding", "--data", "-"] + county.operatorFlags,
                                input: String(decoding: try JSONEncoder().encode(edited.json), as: UTF8.self))
         #expect(put.status == 0, "\(put)")
         try county.startAgent("township-01")
         try await county.waitUntilSent("township-01")
 
-        let listed = try sunshine(["conflicts", "--json"] + county.operatorFlags)
+        let listed = try await sunshine(["conflicts", "--json"] + county.operatorFlags)
         let conflicts = try listed.json(ConflictsResult.self).conflicts
         #expect(conflicts.map(\.key) == ["finding/township-01/seal"], "\(listed)")
-        #expect(try validate(listed.stdout, against: "methods/conflicts.result.schema.json").status == 0)
-        let table = try sunshine(["conflicts"] + county.operatorFlags)
+        #expect(try await validate(listed.stdout, against: "methods/conflicts.result.schema.json").status == 0)
+        let table = try await sunshine(["conflicts"] + county.operatorFlags)
         #expect(table.stdout.contains("finding/township-01/seal") && table.stdout.contains("concurrent"), "\(table)")
 
         let agreed = #"{"team": "team-01", "category": "procedure", "severity": "high", "status": "investigating", "title": "Seal", "details": "Agreed.", "notes": []}"#
-        let resolved = try sunshine(["resolve", "finding/township-01/seal", "--data", "-"] + county.operatorFlags, input: agreed)
+        let resolved = try await sunshine(["resolve", "finding/township-01/seal", "--data", "-"] + county.operatorFlags, input: agreed)
         #expect(resolved.status == 0 && resolved.stdout.contains("Resolved finding/township-01/seal"), "\(resolved)")
-        let none = try sunshine(["conflicts"] + county.operatorFlags)
+        let none = try await sunshine(["conflicts"] + county.operatorFlags)
         #expect(none.stdout.contains("No open conflicts."))
-        let again = try sunshine(["resolve", "finding/township-01/seal", "--data", "-"] + county.operatorFlags, input: agreed)
+        let again = try await sunshine(["resolve", "finding/township-01/seal", "--data", "-"] + county.operatorFlags, input: agreed)
         #expect(again.status != 0)
         #expect(again.stderr.contains("finding/township-01/seal has no open conflict; use put to edit it."), "\(again)")
         #expect(again.isClean)
@@ -145,14 +145,14 @@ import Testing
         _ = try await county.coordinator!.county.push(
             .init(records: [forged], after: 0, upto: 1), from: .init(node: "township-01", store: String(repeating: "a", count: 32))
         )
-        let json = try sunshine(["rejected", "--json"] + county.operatorFlags)
+        let json = try await sunshine(["rejected", "--json"] + county.operatorFlags)
         #expect(json.status == 0, "\(json)")
         let held = try json.json(RejectedResult.self).rejected
         #expect(held.map(\.reason) == ["forbidden"] && held.first?.sender == "township-01")
-        #expect(try validate(json.stdout, against: "methods/rejected.result.schema.json").status == 0)
-        let table = try sunshine(["rejected", "--township", "township-01"] + county.operatorFlags)
+        #expect(try await validate(json.stdout, against: "methods/rejected.result.schema.json").status == 0)
+        let table = try await sunshine(["rejected", "--township", "township-01"] + county.operatorFlags)
         #expect(table.stdout.contains("forbidden") && table.stdout.contains(forged.key), "\(table)")
-        let status = try sunshine(["status", "--json"] + county.operatorFlags).json(StatusResult.self)
+        let status = try await sunshine(["status", "--json"] + county.operatorFlags).json(StatusResult.self)
         #expect(status.townships.first { $0.node == "township-01" }?.rejected == 1)
         #expect(status.events?.first?.kind == "refused")
         await county.stopAll()
@@ -162,7 +162,7 @@ import Testing
 
     @Test func anUnreachableCoordinatorIsNamedAndTheOfflineAgentsMentioned() async throws {
         let county = try TestCounty()
-        let run = try sunshine(["status", "--pki", county.pki.directory.path, "--coordinator", "127.0.0.1:9"])
+        let run = try await sunshine(["status", "--pki", county.pki.directory.path, "--coordinator", "127.0.0.1:9"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("Cannot reach the coordinator at 127.0.0.1:9"), "\(run)")
         #expect(run.stderr.contains("Township agents keep recording offline"))
@@ -172,12 +172,12 @@ import Testing
     @Test func aMissingOrFalseCertificateIsNamed() async throws {
         let county = try TestCounty()
         try await county.startCoordinator()
-        let missing = try sunshine(["status", "--pki", county.pki.directory.path + "/nowhere", "--coordinator", "\(county.endpoint)"])
+        let missing = try await sunshine(["status", "--pki", county.pki.directory.path + "/nowhere", "--coordinator", "\(county.endpoint)"])
         #expect(missing.status != 0 && missing.stderr.contains("Cannot read \(county.pki.directory.path)/nowhere/operator.pem"), "\(missing)")
         let fake = county.pki.directory.path + "/fake.pem"
         try "not a certificate\n".write(toFile: fake, atomically: true, encoding: .utf8)
         let flags = ["--cert", fake, "--key", county.pki.directory.keyPath(for: "operator"), "--ca", county.pki.directory.caCertificatePath]
-        let false_ = try sunshine(["tally", "--coordinator", "\(county.endpoint)"] + flags)
+        let false_ = try await sunshine(["tally", "--coordinator", "\(county.endpoint)"] + flags)
         #expect(false_.status != 0 && false_.stderr.contains("\(fake) is not a PEM certificate"), "\(false_)")
         #expect(missing.isClean && false_.isClean)
         await county.stopAll()
@@ -186,7 +186,7 @@ import Testing
     @Test func aCertificateOfAnotherRoleIsRefusedBeforeAnythingIsSent() async throws {
         let county = try TestCounty()
         try await county.startCoordinator()
-        let run = try sunshine(["conflicts", "--node", "township-01"] + county.operatorFlags)
+        let run = try await sunshine(["conflicts", "--node", "township-01"] + county.operatorFlags)
         #expect(run.status != 0)
         #expect(run.stderr.contains("is the certificate of township-01, an agent; `sunshine conflicts` needs an operator's certificate"), "\(run)")
         await county.stopAll()
@@ -196,13 +196,13 @@ import Testing
         let county = try TestCounty()
         try await county.startCoordinator()
         try await county.publish(sampleContest, id: "committee-2026")
-        let contest = try sunshine(["tally", "--contest", "nope"] + county.operatorFlags)
+        let contest = try await sunshine(["tally", "--contest", "nope"] + county.operatorFlags)
         #expect(contest.status != 0 && contest.stderr.contains("The coordinator holds no contest nope"), "\(contest)")
-        let round = try sunshine(["tally", "--contest", "committee-2026", "--round", "vote-9"] + county.operatorFlags)
+        let round = try await sunshine(["tally", "--contest", "committee-2026", "--round", "vote-9"] + county.operatorFlags)
         #expect(round.status != 0 && round.stderr.contains("Contest committee-2026 has no round vote-9; its rounds are vote-1, vote-2."), "\(round)")
-        let close = try sunshine(["close-round", "committee-2026", "vote-9"] + county.operatorFlags)
+        let close = try await sunshine(["close-round", "committee-2026", "vote-9"] + county.operatorFlags)
         #expect(close.status != 0 && close.stderr.contains("Contest committee-2026 has no round vote-9"), "\(close)")
-        let unknown = try sunshine(["close-round", "nope", "vote-1"] + county.operatorFlags)
+        let unknown = try await sunshine(["close-round", "nope", "vote-1"] + county.operatorFlags)
         #expect(unknown.status != 0 && unknown.stderr.contains("There is no contest nope"), "\(unknown)")
         #expect([contest, round, close, unknown].allSatisfy { $0.isClean })
         await county.stopAll()

@@ -138,8 +138,20 @@ struct Run: Sendable, CustomStringConvertible {
     }
 }
 
+/// Runs `blocking` on a thread of its own, so that waiting for a child process never holds one of
+/// the few threads the coordinator and agents of this test process run their tasks on.
+func offThePool<T: Sendable>(_ blocking: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try blocking() }) }
+    }
+}
+
 /// Runs `sunshine ARGUMENTS`, with `input` as standard input, and waits for it (killing it after `timeout`).
-func sunshine(_ arguments: [String], input: String? = nil, timeout: TimeInterval = 60) throws -> Run {
+func sunshine(_ arguments: [String], input: String? = nil, timeout: TimeInterval = 60) async throws -> Run {
+    try await offThePool { try runSunshine(arguments, input: input, timeout: timeout) }
+}
+
+private func runSunshine(_ arguments: [String], input: String?, timeout: TimeInterval) throws -> Run {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: SunshineExecutable.path)
     process.arguments = arguments
@@ -173,7 +185,11 @@ func sunshine(_ arguments: [String], input: String? = nil, timeout: TimeInterval
 }
 
 /// Checks `json` (what a command printed) against `schema` in proto-schemas/ with Python's jsonschema.
-func validate(_ json: String, against schema: String) throws -> (status: Int32, output: String) {
+func validate(_ json: String, against schema: String) async throws -> (status: Int32, output: String) {
+    try await offThePool { try validateNow(json, against: schema) }
+}
+
+private func validateNow(_ json: String, against schema: String) throws -> (status: Int32, output: String) {
     let file = NSTemporaryDirectory() + "sunshine-output-\(UUID().uuidString).json"
     try json.write(toFile: file, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(atPath: file) }
