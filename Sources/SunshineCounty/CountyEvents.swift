@@ -44,9 +44,12 @@ public final class CountyEvents: Sendable {
     public init() {}
 
     /// Adds an event (dropping the oldest beyond ``capacity``) and counts it as a change.
-    public func record(_ kind: CountyEvent.Kind, at: Date, township: String? = nil, key: String? = nil, _ message: String) {
+    public func record(
+        _ kind: CountyEvent.Kind, at: Date, township: String? = nil, key: String? = nil, _ message: String
+    ) {
         state.withLock { state in
-            state.ring.append(CountyEvent(id: state.nextID, at: at, kind: kind, township: township, key: key, message: message))
+            state.ring.append(
+                CountyEvent(id: state.nextID, at: at, kind: kind, township: township, key: key, message: message))
             state.nextID += 1
             if state.ring.count > Self.capacity { state.ring.removeFirst(state.ring.count - Self.capacity) }
             if kind != .connected && kind != .offline { state.lastChange = at }

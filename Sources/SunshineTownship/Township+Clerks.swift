@@ -33,7 +33,9 @@ extension Township {
     public func editFinding(_ id: String, _ change: @Sendable (inout Finding) -> Void) async throws -> Record {
         try await store.write { tx in
             let key = Self.findingKey(township: tx.node, id: id)
-            guard let held = try tx.current(of: key), !held.value.deleted, var finding = try? RecordRules.finding(held.value.data) else {
+            guard let held = try tx.current(of: key), !held.value.deleted,
+                var finding = try? RecordRules.finding(held.value.data)
+            else {
                 throw TownshipError.noSuchFinding(key: key)
             }
             change(&finding)

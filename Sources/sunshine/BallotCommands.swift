@@ -12,10 +12,12 @@ struct BallotCommand: AsyncParsableCommand {
     )
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record one ballot paper; its serial must not be in use.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record one ballot paper; its serial must not be in use.")
         @OptionGroup var township: TownshipStoreOptions
         @OptionGroup var paper: PaperOptions
-        @Option(name: .customLong("choice"), help: "A candidate id marked on the paper; repeatable.") var choices: [String] = []
+        @Option(name: .customLong("choice"), help: "A candidate id marked on the paper; repeatable.") var choices:
+            [String] = []
         @Flag(help: "The counting clerk judged the paper invalid (spoilt).") var invalid = false
 
         func run() async throws {
@@ -50,7 +52,8 @@ struct BallotCommand: AsyncParsableCommand {
                 text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             } else {
                 guard let data = FileManager.default.contents(atPath: file) else {
-                    throw CommandFailure("There is no readable file \(file); give the path of a CSV sheet, or - for standard input.")
+                    throw CommandFailure(
+                        "There is no readable file \(file); give the path of a CSV sheet, or - for standard input.")
                 }
                 text = String(decoding: data, as: UTF8.self)
             }
@@ -72,10 +75,14 @@ struct BallotCommand: AsyncParsableCommand {
             }
             let records = try await writeLocally { try await office.record(rows.valid.map(\.ballot)) }
             let result = ImportResult(
-                file: file, recorded: records.map(\.key), skipped: rows.problems.map { .init(line: $0.line, message: $0.message) }
+                file: file, recorded: records.map(\.key),
+                skipped: rows.problems.map { .init(line: $0.line, message: $0.message) }
             )
             if json { return try Output.json(result) }
-            Output.say("Recorded \(records.count) paper\(records.count == 1 ? "" : "s") from \(file); the agent sends them to the coordinator when connected.")
+            Output.say(
+                "Recorded \(records.count) paper\(records.count == 1 ? "" : "s") from \(file); "
+                    + "the agent sends them to the coordinator when connected."
+            )
             if !rows.problems.isEmpty {
                 Output.say("Not recorded (\(rows.problems.count)):")
                 for problem in rows.problems { Output.say("  line \(problem.line): \(problem.message)") }
@@ -84,7 +91,9 @@ struct BallotCommand: AsyncParsableCommand {
 
         /// Every row checked against the store and the other rows: the papers that may be written,
         /// and the problems in line order.
-        private func check(_ sheet: BallotSheet, office: Township) async throws -> (valid: [BallotSheet.Row], problems: [BallotSheet.Problem]) {
+        private func check(_ sheet: BallotSheet, office: Township) async throws -> (
+            valid: [BallotSheet.Row], problems: [BallotSheet.Problem]
+        ) {
             let contests = try await office.contests()
             let held = Set(try await office.ballots().map(\.record.key))
             var seen: [String: Int] = [:]
@@ -95,7 +104,11 @@ struct BallotCommand: AsyncParsableCommand {
                 if let problem = checkPaper(row.ballot, township: office.node, contests: contests) {
                     problems.append(.init(line: row.line, message: problem))
                 } else if held.contains(key) {
-                    problems.append(.init(line: row.line, message: "a paper is already recorded as \(key); correct it with `sunshine ballot correct`"))
+                    problems.append(
+                        .init(
+                            line: row.line,
+                            message: "a paper is already recorded as \(key); correct it with `sunshine ballot correct`")
+                    )
                 } else if let first = seen[key] {
                     problems.append(.init(line: row.line, message: "the same paper as line \(first) (\(key))"))
                 } else {
@@ -108,7 +121,8 @@ struct BallotCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the papers recorded here, and whether each reached the county.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the papers recorded here, and whether each reached the county.")
         @OptionGroup var township: TownshipStoreOptions
         @Option(help: "Only this contest.") var contest: String?
         @Option(help: "Only this round.") var round: String?
@@ -121,10 +135,14 @@ struct BallotCommand: AsyncParsableCommand {
                     && station.map { $0 == paper.value.station } ?? true
             }
             if json { return try Output.json(BallotList(ballots: papers.map(BallotList.Entry.init))) }
-            guard !papers.isEmpty else { return Output.say("No papers recorded here\(contest == nil && round == nil && station == nil ? "" : " match").") }
+            guard !papers.isEmpty else {
+                return Output.say(
+                    "No papers recorded here\(contest == nil && round == nil && station == nil ? "" : " match").")
+            }
             let columns = [
                 TableColumn("CONTEST", minWidth: 8, priority: 6, flexible: true), TableColumn("ROUND", priority: 8),
-                TableColumn("STATION", priority: 8), TableColumn("SERIAL", alignment: .right, priority: 9), TableColumn("CHOICES", priority: 7),
+                TableColumn("STATION", priority: 8), TableColumn("SERIAL", alignment: .right, priority: 9),
+                TableColumn("CHOICES", priority: 7),
                 TableColumn("STATE", priority: 9), TableColumn("SENT", priority: 9),
             ]
             let rows = papers.map { paper -> [StyledText] in
@@ -138,16 +156,21 @@ struct BallotCommand: AsyncParsableCommand {
                 }
                 let corrected = paper.value.correction == nil ? StyledText() : StyledText(" (corrected)", style: .cyan)
                 return [
-                    StyledText(paper.value.contest), StyledText(paper.value.round), StyledText(paper.value.station), StyledText("\(paper.value.serial)"),
+                    StyledText(paper.value.contest), StyledText(paper.value.round), StyledText(paper.value.station),
+                    StyledText("\(paper.value.serial)"),
                     StyledText(paper.value.choices.joined(separator: ", ")), state + corrected,
                     paper.sent ? StyledText("yes", style: .green) : StyledText("not yet", style: .yellow),
                 ]
             }
             let unsent = papers.filter { !$0.sent }.count
             let voided = papers.filter(\.record.deleted).count
-            Output.lines(Table(columns: columns, rows: rows).lines(width: Output.width ?? Int.max) + [
-                StyledText("\(counted(papers.count, "paper")), \(voided) voided; \(unsent) not yet acknowledged by the county."),
-            ])
+            Output.lines(
+                Table(columns: columns, rows: rows).lines(width: Output.width ?? Int.max) + [
+                    StyledText(
+                        "\(counted(papers.count, "paper")), \(voided) voided; "
+                            + "\(unsent) not yet acknowledged by the county."
+                    )
+                ])
         }
     }
 
@@ -157,7 +180,8 @@ struct BallotCommand: AsyncParsableCommand {
         )
         @OptionGroup var township: TownshipStoreOptions
         @OptionGroup var paper: PaperOptions
-        @Option(name: .customLong("choice"), help: "A candidate id marked on the paper, as it really is; repeatable.") var choices: [String] = []
+        @Option(name: .customLong("choice"), help: "A candidate id marked on the paper, as it really is; repeatable.")
+        var choices: [String] = []
         @Flag(help: "The paper is invalid (spoilt).") var invalid = false
         @Option(help: "Why it is corrected, e.g. \"entered cand-02 for cand-03\".") var reason: String
 
@@ -167,14 +191,17 @@ struct BallotCommand: AsyncParsableCommand {
             if let problem = checkPaper(ballot, township: office.node, contests: try await office.contests()) {
                 throw CommandFailure("Not corrected: \(problem).")
             }
-            let record = try await writeLocally { try await office.correct(ballot.key(township: office.node), to: ballot, reason: reason) }
+            let record = try await writeLocally {
+                try await office.correct(ballot.key(township: office.node), to: ballot, reason: reason)
+            }
             Output.say(recordedLine(record, "Corrected"))
         }
     }
 
     struct VoidPaper: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "void", abstract: "Void a paper recorded by mistake: it stays in history and is no longer counted."
+            commandName: "void",
+            abstract: "Void a paper recorded by mistake: it stays in history and is no longer counted."
         )
         @OptionGroup var township: TownshipStoreOptions
         @OptionGroup var paper: PaperOptions
@@ -183,7 +210,9 @@ struct BallotCommand: AsyncParsableCommand {
         func run() async throws {
             let office = try township.open()
             let key = paper.ballot(choices: [], valid: true).key(township: office.node)
-            Output.say(recordedLine(try await writeLocally { try await office.correct(key, to: nil, reason: reason) }, "Voided"))
+            Output.say(
+                recordedLine(
+                    try await writeLocally { try await office.correct(key, to: nil, reason: reason) }, "Voided"))
         }
     }
 }

@@ -40,7 +40,9 @@ struct BallotSheet {
     init(_ text: String) throws(Problem) {
         let records = Self.records(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
         guard let header = records.first else {
-            throw Problem(line: 1, message: "the file is empty; its first line must be the header \(Self.columns.joined(separator: ","))")
+            throw Problem(
+                line: 1,
+                message: "the file is empty; its first line must be the header \(Self.columns.joined(separator: ","))")
         }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let unknown = names.filter { !Self.columns.contains($0) }
@@ -68,7 +70,8 @@ struct BallotSheet {
 
     private static func ballot(_ record: (line: Int, fields: [String]), names: [String]) throws(Problem) -> Ballot {
         guard record.fields.count == names.count else {
-            throw Problem(line: record.line, message: "\(record.fields.count) fields where the header has \(names.count)")
+            throw Problem(
+                line: record.line, message: "\(record.fields.count) fields where the header has \(names.count)")
         }
         var field: [String: String] = [:]
         for (name, value) in zip(names, record.fields) { field[name] = value.trimmingCharacters(in: .whitespaces) }
@@ -81,9 +84,11 @@ struct BallotSheet {
         case "no", "false", "0", "invalid": valid = false
         case let other: throw Problem(line: record.line, message: "valid \"\(other)\" is not yes or no")
         }
-        let choices = (field["choices"] ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let choices = (field["choices"] ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
         let ballot = Ballot(
-            contest: field["contest"] ?? "", round: field["round"] ?? "", station: field["station"] ?? "", serial: serial, choices: choices,
+            contest: field["contest"] ?? "", round: field["round"] ?? "", station: field["station"] ?? "",
+            serial: serial, choices: choices,
             valid: valid
         )
         do throws(RecordError) {

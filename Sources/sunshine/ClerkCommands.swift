@@ -15,7 +15,8 @@ struct TownshipStoreOptions: ParsableArguments, SettingFlags {
 
     func open() throws -> Township {
         let settings = Settings(self, storage)
-        let node = try settings.nodeName(.node, missing: "Say which township this is with --node (for example --node township-03).")
+        let node = try settings.nodeName(
+            .node, missing: "Say which township this is with --node (for example --node township-03).")
         return Township(store: try DataOptions.openStore(node: node, settings))
     }
 }
@@ -49,20 +50,28 @@ func writeLocally<T>(_ body: () async throws -> T) async throws -> T {
 func checkPaper(_ ballot: Ballot, township: String, contests: [String: Contest]) -> String? {
     guard let contest = contests[ballot.contest] else { return nil }
     guard contest.township == township else {
-        return "contest \(ballot.contest) is \(contest.township)'s election; a paper of \(township) would not count in it"
+        return
+            "contest \(ballot.contest) is \(contest.township)'s election; a paper of \(township) would not count in it"
     }
     guard contest.rounds.contains(ballot.round) else {
-        return "contest \(ballot.contest) has no round \(ballot.round); its rounds are \(contest.rounds.joined(separator: ", "))"
+        return
+            "contest \(ballot.contest) has no round \(ballot.round); "
+            + "its rounds are \(contest.rounds.joined(separator: ", "))"
     }
     guard ballot.valid else { return nil }
     let candidates = Set(contest.candidates.map(\.id))
     if let stranger = ballot.choices.first(where: { !candidates.contains($0) }) {
-        return "\(stranger) is not a candidate of \(ballot.contest) (\(contest.candidates.map(\.id).joined(separator: ", "))); "
+        return
+            "\(stranger) is not a candidate of \(ballot.contest) (\(contest.candidates.map(\.id).joined(separator: ", "))); "
             + "a spoilt paper is recorded as invalid"
     }
-    if Set(ballot.choices).count != ballot.choices.count { return "the paper names a candidate twice; a spoilt paper is recorded as invalid" }
+    if Set(ballot.choices).count != ballot.choices.count {
+        return "the paper names a candidate twice; a spoilt paper is recorded as invalid"
+    }
     if ballot.choices.count > contest.seats {
-        return "the paper marks \(ballot.choices.count) candidates for \(contest.seats) seats; a spoilt paper is recorded as invalid"
+        return
+            "the paper marks \(ballot.choices.count) candidates for \(contest.seats) seats; "
+            + "a spoilt paper is recorded as invalid"
     }
     return nil
 }
@@ -73,7 +82,9 @@ extension Township {
         let records = try await store.read { try $0.currentValues(kind: .contest) }
         var contests: [String: Contest] = [:]
         for current in records where !current.value.deleted {
-            if let id = current.value.key.split(separator: "/").last, let contest = try? RecordRules.contest(current.value.data) {
+            if let id = current.value.key.split(separator: "/").last,
+                let contest = try? RecordRules.contest(current.value.data)
+            {
                 contests[String(id)] = contest
             }
         }

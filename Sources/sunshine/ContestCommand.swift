@@ -7,7 +7,8 @@ import SunshineWire
 /// coordinator applies before anything is sent.
 struct ContestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "contest", abstract: "Publish a township's contest: its title, seats, rounds and candidates.", subcommands: [Publish.self]
+        commandName: "contest", abstract: "Publish a township's contest: its title, seats, rounds and candidates.",
+        subcommands: [Publish.self]
     )
 
     struct Publish: AsyncParsableCommand {
@@ -27,12 +28,18 @@ struct ContestCommand: AsyncParsableCommand {
         func run() async throws {
             let (id, data, contest) = try Self.read(file, id: id)
             let params = PutParams(kind: RecordKind.contest.rawValue, key: Contest.key(id), data: data)
-            let result = try await options.call(Method.put, params, returning: VersionResult.self, command: "contest publish")
+            let result = try await options.call(
+                Method.put, params, returning: VersionResult.self, command: "contest publish")
             let ratio = Double(contest.candidates.count) / Double(contest.seats)
             if options.json {
-                return try Output.json(PublishedContest(contest: id, competitiveRatio: (ratio * 100).rounded() / 100, record: result.record))
+                return try Output.json(
+                    PublishedContest(
+                        contest: id, competitiveRatio: (ratio * 100).rounded() / 100, record: result.record))
             }
-            Output.say("Published contest \(id) for \(contest.township): \"\(contest.title)\", rounds \(contest.rounds.joined(separator: ", ")).")
+            Output.say(
+                "Published contest \(id) for \(contest.township): \"\(contest.title)\", "
+                    + "rounds \(contest.rounds.joined(separator: ", "))."
+            )
             Output.say(Self.competition(contest))
         }
 
@@ -42,22 +49,26 @@ struct ContestCommand: AsyncParsableCommand {
             guard case .object(var members) = object else { throw CommandFailure("\(file) must hold one JSON object.") }
             let named = members.removeValue(forKey: "id")
             guard let id = given ?? named?.stringValue else {
-                throw CommandFailure("\(file) has no \"id\"; add one (e.g. \"committee-2026-township-03\") or pass --id.")
+                throw CommandFailure(
+                    "\(file) has no \"id\"; add one (e.g. \"committee-2026-township-03\") or pass --id.")
             }
             let data = JSONValue.object(members)
             let contest: Contest
             do throws(RecordError) {
                 contest = try RecordRules.contest(data)
-                try RecordRules.validate(Record(
-                    key: Contest.key(id), kind: .contest, township: RecordRules.countyScope, clock: VersionVector(["coordinator": 1]),
-                    origin: "coordinator", at: "", data: data
-                ))
+                try RecordRules.validate(
+                    Record(
+                        key: Contest.key(id), kind: .contest, township: RecordRules.countyScope,
+                        clock: VersionVector(["coordinator": 1]),
+                        origin: "coordinator", at: "", data: data
+                    ))
             } catch {
                 throw CommandFailure("\(file) is not a valid contest: \(error.message); nothing was sent.")
             }
             guard contest.candidates.count >= contest.seats else {
                 throw CommandFailure(
-                    "\(file) lists \(contest.candidates.count) candidates for \(contest.seats) seats; a contest needs at least as many candidates as seats."
+                    "\(file) lists \(contest.candidates.count) candidates for \(contest.seats) seats; "
+                        + "a contest needs at least as many candidates as seats."
                 )
             }
             return (id, data, contest)
@@ -69,8 +80,12 @@ struct ContestCommand: AsyncParsableCommand {
             let seats = Int(contest.seats)
             let ratio = String(format: "%.2f", Double(candidates) / Double(seats))
             let margin = Int((Double(candidates - seats) * 100 / Double(seats)).rounded())
-            let what = candidates == seats ? "as many candidates as seats: not competitive" : "\(margin)% more candidates than seats"
-            return "\(candidates) candidates for \(seats) seat\(seats == 1 ? "" : "s"): competitive ratio \(ratio) (\(what))."
+            let what =
+                candidates == seats
+                ? "as many candidates as seats: not competitive" : "\(margin)% more candidates than seats"
+            return
+                "\(candidates) candidates for \(seats) seat\(seats == 1 ? "" : "s"): "
+                + "competitive ratio \(ratio) (\(what))."
         }
     }
 }

@@ -16,14 +16,17 @@ enum CountyViews {
         }
         let changed = Clock.date(totals.lastChange).map { "\(Clock.time($0)) (\(Clock.ago($0, now: now)))" }
         let counted = [
-            part("Townships", "\(totals.online)/\(totals.townships) online", totals.online < totals.townships ? .yellow : .green),
+            part(
+                "Townships", "\(totals.online)/\(totals.townships) online",
+                totals.online < totals.townships ? .yellow : .green),
             part("Ballots", "\(totals.ballots)"),
             part("Open conflicts", "\(totals.openConflicts)", totals.openConflicts > 0 ? .red : .plain),
             part("Quarantined", "\(totals.quarantined)", totals.quarantined > 0 ? .yellow : .plain),
             part("Held aside", "\(totals.rejected)", totals.rejected > 0 ? .red : .plain),
         ]
         let log = [
-            part("Findings", "\(totals.findings)"), part("Contests", "\(totals.contests)"), part("Log position", "\(totals.seq)"),
+            part("Findings", "\(totals.findings)"), part("Contests", "\(totals.contests)"),
+            part("Log position", "\(totals.seq)"),
             part("Last change", changed ?? "none since the coordinator started", changed == nil ? .dim : .plain),
         ]
         return flow(counted, width: width) + flow(log, width: width)
@@ -76,10 +79,13 @@ enum CountyViews {
         ]
         let rows = byAttention(status.townships).map { row -> [StyledText] in
             let seen = Clock.date(row.lastSeen).map { Clock.ago($0, now: now) } ?? "never"
-            let outbox = row.outbox.map { StyledText("\($0)", style: $0 > 0 ? .yellow : .plain) } ?? StyledText("?", style: .dim)
+            let outbox =
+                row.outbox.map { StyledText("\($0)", style: $0 > 0 ? .yellow : .plain) } ?? StyledText("?", style: .dim)
             return [
                 StyledText(row.node, style: row.online ? .plain : .bold),
-                row.online ? StyledText("online", style: .green) : StyledText("offline", style: TextStyle(color: .red, bold: true)),
+                row.online
+                    ? StyledText("online", style: .green)
+                    : StyledText("offline", style: TextStyle(color: .red, bold: true)),
                 StyledText(seen, style: row.online ? .plain : .dim),
                 StyledText("\(row.checkpoint)/" + (row.reportedSeq.map(String.init) ?? "?")),
                 outbox,
@@ -95,7 +101,9 @@ enum CountyViews {
     /// Open findings: the total, and the count of the most severe level when it is high or critical.
     static func findings(_ open: StatusResult.OpenFindings?) -> StyledText {
         guard let open else { return StyledText("?", style: .dim) }
-        if open.critical > 0 { return StyledText("\(open.total) (\(open.critical) critical)", style: TextStyle(color: .red, bold: true)) }
+        if open.critical > 0 {
+            return StyledText("\(open.total) (\(open.critical) critical)", style: TextStyle(color: .red, bold: true))
+        }
         if open.high > 0 { return StyledText("\(open.total) (\(open.high) high)", style: .red) }
         if open.medium > 0 { return StyledText("\(open.total) (\(open.medium) medium)", style: .yellow) }
         return StyledText("\(open.total)", style: open.total > 0 ? .plain : .dim)
@@ -136,8 +144,8 @@ enum CountyViews {
             let (shown, empty) = (result.rounds.filter(hasBallots), result.rounds.filter { !hasBallots($0) })
             var lines: [StyledText] = shown.flatMap { round(detail: $0, width: width) + [StyledText()] }
             if !empty.isEmpty {
-                let names = empty.map { "\($0.contest) \($0.round)" }.joined(separator: ", ")
-                lines.append(StyledText("No ballots yet in \(names).", style: .dim))
+                let names = empty.map(\.round).joined(separator: ", ")
+                lines.append(StyledText("No ballots yet in round\(empty.count == 1 ? "" : "s") \(names).", style: .dim))
             }
             return lines.last?.displayWidth == 0 ? Array(lines.dropLast()) : lines
         }
@@ -152,7 +160,8 @@ enum CountyViews {
             TableColumn("LEADING", priority: 3),
         ]
         let rows = shown.map { round -> [StyledText] in
-            let leading = round.candidates.filter { $0.votes > 0 }.sorted { ($1.votes, $0.id) < ($0.votes, $1.id) }.prefix(3)
+            let leading = round.candidates.filter { $0.votes > 0 }.sorted { ($1.votes, $0.id) < ($0.votes, $1.id) }
+                .prefix(3)
             return [
                 StyledText(round.contest), StyledText(round.round), state(round),
                 StyledText("\(round.valid)"), StyledText("\(round.invalid)"),
@@ -160,14 +169,25 @@ enum CountyViews {
                 StyledText(leading.map { "\($0.name) \($0.votes)" }.joined(separator: ", ")),
             ]
         }
-        var lines = shown.isEmpty ? [StyledText("No round has ballots yet.", style: .dim)] : Table(columns: columns, rows: rows).lines(width: width ?? Int.max)
+        var lines =
+            shown.isEmpty
+            ? [StyledText("No round has ballots yet.", style: .dim)]
+            : Table(columns: columns, rows: rows).lines(width: width ?? Int.max)
         let hidden = result.rounds.count - shown.count
         if hidden > 0 {
-            lines.append(StyledText("\(hidden) open rounds without ballots are not shown; `--contest C` shows every round of one contest.", style: .dim))
+            lines.append(
+                StyledText(
+                    "\(hidden) open rounds without ballots are not shown; "
+                        + "`--contest C` shows every round of one contest.",
+                    style: .dim))
         }
         let counted = shown.reduce(0) { $0 + $1.valid + $1.invalid + $1.quarantined }
-        lines.append(StyledText("\(counted) ballots in \(shown.count) rounds: \(shown.reduce(0) { $0 + $1.valid }) valid, "
-            + "\(shown.reduce(0) { $0 + $1.invalid }) invalid, \(shown.reduce(0) { $0 + $1.quarantined }) quarantined."))
+        lines.append(
+            StyledText(
+                "\(counted) ballots in \(shown.count) rounds: \(shown.reduce(0) { $0 + $1.valid }) valid, "
+                    + "\(shown.reduce(0) { $0 + $1.invalid }) invalid, "
+                    + "\(shown.reduce(0) { $0 + $1.quarantined }) quarantined."
+            ))
         return lines
     }
 
@@ -182,17 +202,24 @@ enum CountyViews {
 
     /// One round of one contest: its candidates' votes and shares, and its totals.
     static func round(detail round: TallyResult.Round, width: Int?) -> [StyledText] {
-        let title = StyledText("\(round.contest) · \(round.title) · round \(round.round) · ", style: .bold) + state(round)
+        let title =
+            StyledText("\(round.contest) · \(round.title) · round \(round.round) · ", style: .bold) + state(round)
         let columns = [
             TableColumn("CANDIDATE", priority: 5), TableColumn("NAME", minWidth: 6, priority: 9, flexible: true),
-            TableColumn("VOTES", alignment: .right, priority: 9), TableColumn("OF VALID", alignment: .right, priority: 4),
+            TableColumn("VOTES", alignment: .right, priority: 9),
+            TableColumn("OF VALID", alignment: .right, priority: 4),
         ]
         let rows = round.candidates.map { candidate -> [StyledText] in
-            let share = round.valid == 0 ? "–" : String(format: "%.1f%%", Double(candidate.votes) * 100 / Double(round.valid))
-            return [StyledText(candidate.id), StyledText(candidate.name), StyledText("\(candidate.votes)"), StyledText(share)]
+            let share =
+                round.valid == 0 ? "–" : String(format: "%.1f%%", Double(candidate.votes) * 100 / Double(round.valid))
+            return [
+                StyledText(candidate.id), StyledText(candidate.name), StyledText("\(candidate.votes)"),
+                StyledText(share),
+            ]
         }
         let reporting = round.townshipsReporting.isEmpty ? "none yet" : round.townshipsReporting.joined(separator: ", ")
-        let summary = StyledText("valid \(round.valid) · invalid \(round.invalid) · ")
+        let summary =
+            StyledText("valid \(round.valid) · invalid \(round.invalid) · ")
             + StyledText("quarantined \(round.quarantined)", style: round.quarantined > 0 ? .yellow : .plain)
             + StyledText(" · reporting: \(reporting)")
         return [title] + Table(columns: columns, rows: rows).lines(width: width ?? Int.max) + [summary]
@@ -205,7 +232,8 @@ enum CountyViews {
         guard !result.conflicts.isEmpty else { return [StyledText("No open conflicts.", style: .green)] }
         let columns = [
             TableColumn("KEY", minWidth: 16, priority: 9, flexible: true), TableColumn("KIND", priority: 5),
-            TableColumn("REASON", priority: 8), TableColumn("VERSIONS FROM", priority: 7), TableColumn("SHOWN MEANWHILE", priority: 3),
+            TableColumn("REASON", priority: 8), TableColumn("VERSIONS FROM", priority: 7),
+            TableColumn("SHOWN MEANWHILE", priority: 3),
         ]
         let rows = result.conflicts.map { conflict -> [StyledText] in
             let origins = conflict.siblings.compactMap { $0["origin"]?.stringValue }
@@ -213,7 +241,9 @@ enum CountyViews {
             let shown: String
             switch conflict.kind {
             case "finding":
-                shown = "\(data?["status"]?.stringValue ?? "?"), \(data?["severity"]?.stringValue ?? "?"): \(data?["title"]?.stringValue ?? "")"
+                shown =
+                    "\(data?["status"]?.stringValue ?? "?"), \(data?["severity"]?.stringValue ?? "?"): "
+                    + "\(data?["title"]?.stringValue ?? "")"
             case "ballot":
                 shown = "quarantined, not counted"
             default:
@@ -221,13 +251,18 @@ enum CountyViews {
             }
             return [
                 StyledText(conflict.key), StyledText(conflict.kind),
-                StyledText(conflict.reason, style: conflict.reason == "integrity" ? TextStyle(color: .red, bold: true) : .yellow),
+                StyledText(
+                    conflict.reason,
+                    style: conflict.reason == "integrity" ? TextStyle(color: .red, bold: true) : .yellow),
                 StyledText(origins.joined(separator: ", ")), StyledText(shown),
             ]
         }
         return Table(columns: columns, rows: rows).lines(width: width ?? Int.max) + [
             "",
-            StyledText("End one with `sunshine resolve KEY --data FILE` (the agreed data as JSON); --json shows every version.", style: .dim),
+            StyledText(
+                "End one with `sunshine resolve KEY --data FILE` (the agreed data as JSON); "
+                    + "--json shows every version.",
+                style: .dim),
         ]
     }
 

@@ -16,7 +16,8 @@ import Synchronization
 struct DashboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dashboard",
-        abstract: "A live, full-screen view of the county: townships, totals and the latest events (q or Ctrl-C quits).",
+        abstract:
+            "A live, full-screen view of the county: townships, totals and the latest events (q or Ctrl-C quits).",
         discussion: """
             Colour when standard output is a terminal and NO_COLOR is unset. --once prints one frame and exits;
             --json prints one JSON object per refresh (proto-schemas/cli/dashboard.schema.json), one a line.
@@ -28,23 +29,30 @@ struct DashboardCommand: AsyncParsableCommand {
     @Option(help: "Seconds between refreshes when nothing changes (0.2–60, default 1).") var interval: Double = 1
 
     func validate() throws {
-        guard (0.2...60).contains(interval) else { throw ValidationError("--interval must be between 0.2 and 60 seconds.") }
+        guard (0.2...60).contains(interval) else {
+            throw ValidationError("--interval must be between 0.2 and 60 seconds.")
+        }
     }
 
     func run() async throws {
         let client = try options.operatorClient(for: "dashboard")
         let every = Duration.milliseconds(Int64(interval * 1000))
         if once {
-            let status = try await client.withConnection { try await $0.call(Method.status, params: EmptyResult(), returning: StatusResult.self) }
+            let status = try await client.withConnection {
+                try await $0.call(Method.status, params: EmptyResult(), returning: StatusResult.self)
+            }
             if options.json { return try Output.json(DashboardUpdate(client: client, status: status)) }
-            let state = DashboardState(coordinator: "\(client.endpoint)", status: status, received: Date(), connection: .connected)
+            let state = DashboardState(
+                coordinator: "\(client.endpoint)", status: status, received: Date(), connection: .connected)
             return Output.lines(DashboardScreen.frame(state, size: nil, now: Date()).lines)
         }
         if options.json {
             return await Self.watch(client, every: every) { update in
                 switch update {
-                case .status(let status, _): try? Output.json(DashboardUpdate(client: client, status: status), oneLine: true)
-                case .lost(let reason, _, _): try? Output.json(DashboardUpdate(client: client, error: reason), oneLine: true)
+                case .status(let status, _):
+                    try? Output.json(DashboardUpdate(client: client, status: status), oneLine: true)
+                case .lost(let reason, _, _):
+                    try? Output.json(DashboardUpdate(client: client, error: reason), oneLine: true)
                 }
             }
         }
@@ -128,7 +136,8 @@ struct DashboardCommand: AsyncParsableCommand {
                         }
                         group.addTask {
                             for await _ in wakes {
-                                let status = try await connection.call(Method.status, params: EmptyResult(), returning: StatusResult.self)
+                                let status = try await connection.call(
+                                    Method.status, params: EmptyResult(), returning: StatusResult.self)
                                 report(.status(status, at: Date()))
                                 try await Task.sleep(for: .milliseconds(200))
                             }

@@ -29,7 +29,7 @@ enum DashboardScreen {
         let width = size?.columns
         var top: [StyledText] = [
             StyledText("Sunshine county dashboard", style: .bold)
-                + StyledText("  coordinator \(state.coordinator)  \(Clock.dateTime(now))", style: .dim),
+                + StyledText("  coordinator \(state.coordinator)  \(Clock.dateTime(now))", style: .dim)
         ]
         switch state.connection {
         case .connecting:
@@ -50,7 +50,8 @@ enum DashboardScreen {
         let events = status.events ?? []
         let eventTitle = StyledText("Latest events", style: .bold)
         guard let rows = size?.rows else {
-            return SunshineConsole.Frame(top + totals + [""] + table + ["", eventTitle] + CountyViews.events(events, limit: 10))
+            return SunshineConsole.Frame(
+                top + totals + [""] + table + ["", eventTitle] + CountyViews.events(events, limit: 10))
         }
         // Fixed lines: top, totals, a gap, the table's header, a gap, the events' title, the footer.
         let fixed = top.count + totals.count + 1 + 1 + 1 + 1 + 1
@@ -65,7 +66,10 @@ enum DashboardScreen {
         } else {
             shownRows = max(0, shownRows - 1)
             body += table.dropFirst().prefix(shownRows)
-            body.append(StyledText("… \(townshipRows - shownRows) more townships; those needing attention are listed first", style: .dim))
+            body.append(
+                StyledText(
+                    "… \(townshipRows - shownRows) more townships; those needing attention are listed first",
+                    style: .dim))
         }
         let eventLines = CountyViews.events(events, limit: max(0, rows - fixed - (body.count - 1)))
         return SunshineConsole.Frame(top + totals + [""] + body + ["", eventTitle] + eventLines + [footer])

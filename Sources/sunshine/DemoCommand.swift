@@ -17,7 +17,9 @@ import Synchronization
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a whole county on this machine: a coordinator and 17 township agents on loopback, syncing through an election day.",
+        abstract:
+            "Run a whole county on this machine: a coordinator and 17 township agents on loopback, "
+            + "syncing through an election day.",
         discussion: """
             Certificates and stores go to a temporary directory (removed at the end unless --keep or --dir). The demo
             publishes a contest per township, records ballots everywhere, takes one township offline while it keeps
@@ -59,7 +61,9 @@ struct DemoCommand: AsyncParsableCommand {
         try await county.run(keep: keep)
         if dir == nil && !keep { try? FileManager.default.removeItem(atPath: root) }
         let elapsed = ContinuousClock.now - started
-        Output.say("Done in \(elapsed.components.seconds) s\(keep ? "" : "; `sunshine demo --keep` leaves the county running to explore").")
+        Output.say(
+            "Done in \(elapsed.components.seconds) s\(keep ? "" : "; `sunshine demo --keep` leaves the county running to explore")."
+        )
     }
 }
 
@@ -71,6 +75,8 @@ private final class DemoCounty: Sendable {
     let names: [String]
     let ballots: Int
     let say: @Sendable (String) -> Void
+    /// Whether the certificates were made by this run (else a `--dir` given again had them).
+    let madeCertificates: Bool
     private let stores: Mutex<[String: SQLiteStore]>
     private let agents = Mutex<[String: Task<Void, any Error>]>([:])
 
@@ -80,12 +86,13 @@ private final class DemoCounty: Sendable {
         self.names = names
         self.ballots = ballots
         self.say = say
-        if !FileManager.default.fileExists(atPath: pki.caCertificatePath) {
-            _ = try pki.initialize(townships: 17, coordinatorHosts: ["localhost", "127.0.0.1"])
-        }
+        madeCertificates = !FileManager.default.fileExists(atPath: pki.caCertificatePath)
+        if madeCertificates { _ = try pki.initialize(townships: 17, coordinatorHosts: ["localhost", "127.0.0.1"]) }
         let data = self.data
         try? FileManager.default.removeItem(atPath: data)
-        stores = Mutex(try Dictionary(uniqueKeysWithValues: names.map { ($0, try SQLiteStore(path: "\(data)/\($0).sqlite", node: $0)) }))
+        stores = Mutex(
+            try Dictionary(
+                uniqueKeysWithValues: names.map { ($0, try SQLiteStore(path: "\(data)/\($0).sqlite", node: $0)) }))
     }
 
     func store(_ township: String) -> SQLiteStore { stores.withLock { $0[township]! } }
@@ -93,11 +100,16 @@ private final class DemoCounty: Sendable {
 
     /// The whole script; with `keep`, the county then runs until SIGINT or SIGTERM.
     func run(keep: Bool) async throws {
-        say("Created a cluster CA and certificates for the coordinator, 17 townships and an operator in \(pki.path).")
+        say(
+            madeCertificates
+                ? "Created a cluster CA and certificates for the coordinator, "
+                    + "17 townships and an operator in \(pki.path)."
+                : "Using the certificates in \(pki.path).")
         var configuration = RPCServer.Configuration(listen: Endpoint(host: "127.0.0.1", port: 0))
         configuration.rpc.heartbeat = .milliseconds(1_000)
         let coordinator = CoordinatorService(
-            configuration: configuration, tls: try ClusterTLS.serverContext(NodeCredentials(pki: pki, node: "coordinator")),
+            configuration: configuration,
+            tls: try ClusterTLS.serverContext(NodeCredentials(pki: pki, node: "coordinator")),
             store: try SQLiteStore(path: "\(data)/coordinator.sqlite", node: "coordinator")
         )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -127,15 +139,19 @@ private final class DemoCounty: Sendable {
         let (offline, rebuilt, closing) = (names[0], names[names.count / 2], names[names.count - 1])
 
         for township in names {
-            let params = PutParams(kind: RecordKind.contest.rawValue, key: Contest.key(Self.contest(township)), data: Self.contestData(township).json)
+            let params = PutParams(
+                kind: RecordKind.contest.rawValue, key: Contest.key(Self.contest(township)),
+                data: Self.contestData(township).json)
             _ = try await county.call(Method.put, params: params, returning: VersionResult.self)
         }
-        say("The operator published \(names.count) contests, one per township's election; each has "
-            + ContestCommand.Publish.competition(Self.contestData(names[0])))
+        say(
+            "The operator published \(names.count) contests, one per township's election; each has "
+                + ContestCommand.Publish.competition(Self.contestData(names[0])))
 
         for township in names { start(township, endpoint) }
         try await waitUntil("every agent is connected") {
-            try await county.call(Method.status, params: EmptyResult(), returning: StatusResult.self).totals.online == self.names.count
+            try await county.call(Method.status, params: EmptyResult(), returning: StatusResult.self).totals.online
+                == self.names.count
         }
         say("\(names.count) agents connected over mutual TLS; the clerks start recording.")
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -157,20 +173,32 @@ private final class DemoCounty: Sendable {
         try await record(offline, serials: (ballots + 1)...(ballots + 10), station: "s02")
         try await office(offline).editFinding("seal-check") { $0 = Self.sealCheck(offline, edit: .township) }
         _ = try await county.call(
-            Method.put, params: PutParams(kind: "finding", key: finding, data: Self.sealCheck(offline, edit: .county).json), returning: VersionResult.self
+            Method.put,
+            params: PutParams(kind: "finding", key: finding, data: Self.sealCheck(offline, edit: .county).json),
+            returning: VersionResult.self
         )
-        say("\(offline) went offline; it recorded 10 more ballots and edited \(finding) — which the county edited too meanwhile.")
+        say(
+            "\(offline) went offline; "
+                + "it recorded 10 more ballots and edited \(finding) — which the county edited too meanwhile."
+        )
         start(offline, endpoint)
         try await waitForOutboxes([offline])
         try await waitUntil("the conflict on \(finding) is open") {
-            try await county.call(Method.conflicts, params: EmptyResult(), returning: ConflictsResult.self).conflicts.contains { $0.key == finding }
+            try await county.call(Method.conflicts, params: EmptyResult(), returning: ConflictsResult.self).conflicts
+                .contains { $0.key == finding }
         }
-        say("\(offline) reconnected and caught up: its 10 ballots arrived, and both versions of the finding are kept as an open conflict.")
+        say(
+            "\(offline) reconnected and caught up: its 10 ballots arrived, "
+                + "and both versions of the finding are kept as an open conflict."
+        )
         let agreed = Self.agreedSeal(offline)
-        let resolved = try Record(json: try await county.call(
-            Method.resolve, params: ResolveParams(key: finding, data: agreed.json), returning: VersionResult.self
-        ).record)
-        try await waitUntil("\(offline) holds the resolution") { try await self.store(offline).read { try $0.current(of: finding) }?.siblings == [resolved] }
+        let resolved = try Record(
+            json: try await county.call(
+                Method.resolve, params: ResolveParams(key: finding, data: agreed.json), returning: VersionResult.self
+            ).record)
+        try await waitUntil("\(offline) holds the resolution") {
+            try await self.store(offline).read { try $0.current(of: finding) }?.siblings == [resolved]
+        }
         say("The operator resolved it (clock \(resolved.clock)); \(offline) holds the same single version.")
 
         // A township's PC is rebuilt with an empty store and gets its records back from the county.
@@ -182,16 +210,23 @@ private final class DemoCounty: Sendable {
             let now = try await self.office(rebuilt).localStatus()
             return now.ballots == before.ballots && now.findings == before.findings
         }
-        say("\(rebuilt)'s PC was rebuilt with an empty store: its agent got back its \(before.ballots) ballots and \(before.findings) finding from the county.")
+        say(
+            "\(rebuilt)'s PC was rebuilt with an empty store: "
+                + "its agent got back its \(before.ballots) ballots and \(before.findings) finding from the county."
+        )
 
         // A round closes; a ballot recorded afterwards is quarantined.
         let contest = Self.contest(closing)
-        _ = try await county.call(Method.closeRound, params: CloseRoundParams(contest: contest, round: "vote-1"), returning: CloseRoundResult.self)
+        _ = try await county.call(
+            Method.closeRound, params: CloseRoundParams(contest: contest, round: "vote-1"),
+            returning: CloseRoundResult.self)
         try await record(closing, serials: (ballots + 1)...(ballots + 1), station: "s01")
         try await waitForOutboxes([closing])
         let refused = try await office(closing).localStatus().refused.first
-        say("The operator closed round vote-1 of \(contest); a ballot \(closing) recorded afterwards was kept but quarantined "
-            + "(\(closing)'s `local status` shows it: \(refused?.reason ?? "none")).")
+        say(
+            "The operator closed round vote-1 of \(contest); "
+                + "a ballot \(closing) recorded afterwards was kept but quarantined "
+                + "(\(closing)'s `local status` shows it: \(refused?.reason ?? "none")).")
     }
 
     /// The dashboard's frame and the tally, checked against every ballot recorded.
@@ -203,17 +238,25 @@ private final class DemoCounty: Sendable {
             try await Task.sleep(for: .milliseconds(100))
             status = try await county.call(Method.status, params: EmptyResult(), returning: StatusResult.self)
         }
-        let tally = try await county.call(Method.tally, params: TallyParams(round: "vote-1"), returning: TallyResult.self)
+        let tally = try await county.call(
+            Method.tally, params: TallyParams(round: "vote-1"), returning: TallyResult.self)
         var expected: [String: (counted: Int, quarantined: Int)] = [:]
         for township in names { expected[Self.contest(township)] = (ballots, 0) }
         expected[Self.contest(names[0])] = (ballots + 10, 0)
         expected[Self.contest(names[names.count - 1])] = (ballots, 1)
         for round in tally.rounds {
-            guard let wanted = expected[round.contest], round.valid + round.invalid == wanted.counted, round.quarantined == wanted.quarantined else {
-                throw CommandFailure("The tally of \(round.contest) does not match the ballots recorded; this is a bug, please report it.")
+            guard let wanted = expected[round.contest], round.valid + round.invalid == wanted.counted,
+                round.quarantined == wanted.quarantined
+            else {
+                throw CommandFailure(
+                    "The tally of \(round.contest) does not match the ballots recorded; this is a bug, "
+                        + "please report it."
+                )
             }
         }
-        guard tally.rounds.count == names.count else { throw CommandFailure("The tally lacks contests; this is a bug, please report it.") }
+        guard tally.rounds.count == names.count else {
+            throw CommandFailure("The tally lacks contests; this is a bug, please report it.")
+        }
         say("The tally agrees with every ballot recorded. The dashboard (`sunshine dashboard --once`):")
         Output.say("")
         let state = DashboardState(coordinator: "\(endpoint)", status: status, received: Date(), connection: .connected)
@@ -230,7 +273,8 @@ private final class DemoCounty: Sendable {
         let operatorFlags = "--pki \(pki.path) --coordinator \(endpoint)"
         let township = names[1]
         let clerkFlags = "--node \(township) --data \(data)"
-        Output.say("""
+        Output.say(
+            """
             The county keeps running; Ctrl-C stops it. From another terminal:
               \(sunshine) dashboard \(operatorFlags)
               \(sunshine) status \(operatorFlags)
@@ -274,7 +318,8 @@ private final class DemoCounty: Sendable {
         let path = "\(data)/\(township).sqlite"
         stores.withLock { _ = $0.removeValue(forKey: township) }
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
-            try FileManager.default.moveItem(atPath: path + suffix, toPath: "\(data)/\(township)-old-pc.sqlite\(suffix)")
+            try FileManager.default.moveItem(
+                atPath: path + suffix, toPath: "\(data)/\(township)-old-pc.sqlite\(suffix)")
         }
         let fresh = try SQLiteStore(path: path, node: township)
         stores.withLock { $0[township] = fresh }
@@ -287,7 +332,9 @@ private final class DemoCounty: Sendable {
         let ids = Self.candidates.map(\.id)
         let papers = serials.map { serial in
             let choices = Array(ids.shuffled(using: &random).prefix(Int.random(in: 1...5, using: &random)))
-            return Ballot(contest: Self.contest(township), round: "vote-1", station: station, serial: Int64(serial), choices: choices, valid: serial % 25 != 0)
+            return Ballot(
+                contest: Self.contest(township), round: "vote-1", station: station, serial: Int64(serial),
+                choices: choices, valid: serial % 25 != 0)
         }
         for paper in papers { try await office(township).record(paper) }
     }
@@ -303,7 +350,8 @@ private final class DemoCounty: Sendable {
         let deadline = ContinuousClock.now + .seconds(60)
         while try await !condition() {
             guard ContinuousClock.now < deadline else {
-                throw CommandFailure("The demo waited 60 s for \(what) in vain; run it with --log-level info to see why.")
+                throw CommandFailure(
+                    "The demo waited 60 s for \(what) in vain; run it with --log-level info to see why.")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -332,7 +380,9 @@ private final class DemoCounty: Sendable {
     }
 
     static func contestData(_ township: String) -> Contest {
-        Contest(title: "Township party committee", township: township, seats: 5, rounds: ["rec-1", "rec-2", "vote-1", "vote-2"], candidates: candidates)
+        Contest(
+            title: "Township party committee", township: township, seats: 5,
+            rounds: ["rec-1", "rec-2", "vote-1", "vote-2"], candidates: candidates)
     }
 
     /// Who edits the demo's finding while the township is offline.
@@ -345,20 +395,26 @@ private final class DemoCounty: Sendable {
         let title = "Ballot box seal checked at opening"
         switch edit {
         case nil:
-            return Finding(team: team, category: "procedure", severity: .medium, status: .open, title: title, details: "Seal intact; number recorded.")
+            return Finding(
+                team: team, category: "procedure", severity: .medium, status: .open, title: title,
+                details: "Seal intact; number recorded.")
         case .township:
-            return Finding(team: team, category: "procedure", severity: .high, status: .investigating, title: title,
-                           details: "Seal number differs from the log.", notes: ["Photographed the seal."])
+            return Finding(
+                team: team, category: "procedure", severity: .high, status: .investigating, title: title,
+                details: "Seal number differs from the log.", notes: ["Photographed the seal."])
         case .county:
-            return Finding(team: team, category: "procedure", severity: .medium, status: .resolved, title: title,
-                           details: "County inspector confirmed the seal.", notes: ["County visit at 10:40."])
+            return Finding(
+                team: team, category: "procedure", severity: .medium, status: .resolved, title: title,
+                details: "County inspector confirmed the seal.", notes: ["County visit at 10:40."])
         }
     }
 
     /// The finding as the county and the township agree on it.
     static func agreedSeal(_ township: String) -> Finding {
-        Finding(team: "team-\(township.suffix(2))", category: "procedure", severity: .high, status: .investigating,
-                title: "Ballot box seal checked at opening", details: "Seal number differs from the log; county and township investigate together.",
-                notes: ["Photographed the seal.", "County visit at 10:40."])
+        Finding(
+            team: "team-\(township.suffix(2))", category: "procedure", severity: .high, status: .investigating,
+            title: "Ballot box seal checked at opening",
+            details: "Seal number differs from the log; county and township investigate together.",
+            notes: ["Photographed the seal.", "County visit at 10:40."])
     }
 }

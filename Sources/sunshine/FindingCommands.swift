@@ -12,7 +12,9 @@ struct FindingCommand: AsyncParsableCommand {
     )
 
     static func severity(_ text: String) throws -> Finding.Severity {
-        guard let severity = Finding.Severity(rawValue: text) else { throw ValidationError("--severity must be low, medium, high or critical.") }
+        guard let severity = Finding.Severity(rawValue: text) else {
+            throw ValidationError("--severity must be low, medium, high or critical.")
+        }
         return severity
     }
 
@@ -37,7 +39,8 @@ struct FindingCommand: AsyncParsableCommand {
 
         func run() async throws {
             let finding = Finding(
-                team: team, category: category, severity: try FindingCommand.severity(severity), status: try FindingCommand.status(status),
+                team: team, category: category, severity: try FindingCommand.severity(severity),
+                status: try FindingCommand.status(status),
                 title: title, details: details, notes: notes
             )
             let office = try township.open()
@@ -55,7 +58,8 @@ struct FindingCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change some of a finding's fields; the others stay as they are.")
+        static let configuration = CommandConfiguration(
+            abstract: "Change some of a finding's fields; the others stay as they are.")
         @OptionGroup var township: TownshipStoreOptions
         @Argument(help: "The finding's id.") var id: String
         @Option(help: "The inspection team.") var team: String?
@@ -67,7 +71,8 @@ struct FindingCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard [team, category, severity, status, title, details].contains(where: { $0 != nil }) else {
-                throw ValidationError("Say what changes: --team, --category, --severity, --status, --title or --details.")
+                throw ValidationError(
+                    "Say what changes: --team, --category, --severity, --status, --title or --details.")
             }
         }
 
@@ -99,7 +104,9 @@ struct FindingCommand: AsyncParsableCommand {
         func run() async throws {
             let office = try township.open()
             let text = self.text
-            Output.say(recordedLine(try await writeLocally { try await office.editFinding(id) { $0.notes.append(text) } }, "Noted on"))
+            Output.say(
+                recordedLine(
+                    try await writeLocally { try await office.editFinding(id) { $0.notes.append(text) } }, "Noted on"))
         }
     }
 
@@ -116,27 +123,39 @@ struct FindingCommand: AsyncParsableCommand {
                 .filter { entry in !entry.record.deleted && (wanted.map { entry.value.status == $0 } ?? true) }
                 .sorted { ($1.value.severity, $0.record.key) < ($0.value.severity, $1.record.key) }
             if json { return try Output.json(FindingList(findings: findings.map(FindingList.Entry.init))) }
-            guard !findings.isEmpty else { return Output.say("No findings recorded here\(wanted == nil ? "" : " with status \(status ?? "")").") }
+            guard !findings.isEmpty else {
+                return Output.say("No findings recorded here\(wanted == nil ? "" : " with status \(status ?? "")").")
+            }
             var columns = [
-                TableColumn("ID", priority: 9), TableColumn("TOWNSHIP", priority: 8), TableColumn("SEVERITY", priority: 9),
-                TableColumn("STATUS", priority: 9), TableColumn("TEAM", priority: 5), TableColumn("CATEGORY", priority: 4),
-                TableColumn("TITLE", minWidth: 10, priority: 9, flexible: true), TableColumn("NOTES", alignment: .right, priority: 3),
+                TableColumn("ID", priority: 9), TableColumn("TOWNSHIP", priority: 8),
+                TableColumn("SEVERITY", priority: 9),
+                TableColumn("STATUS", priority: 9), TableColumn("TEAM", priority: 5),
+                TableColumn("CATEGORY", priority: 4),
+                TableColumn("TITLE", minWidth: 10, priority: 9, flexible: true),
+                TableColumn("NOTES", alignment: .right, priority: 3),
                 TableColumn("SENT", priority: 7),
             ]
             var rows = findings.map { entry -> [StyledText] in
                 let finding = entry.value
-                let severity: TextStyle = finding.severity >= .high ? .red : (finding.severity == .medium ? .yellow : .plain)
+                let severity: TextStyle =
+                    finding.severity >= .high ? .red : (finding.severity == .medium ? .yellow : .plain)
                 return [
-                    StyledText(String(entry.record.key.split(separator: "/").last ?? "")), StyledText(entry.record.township),
+                    StyledText(String(entry.record.key.split(separator: "/").last ?? "")),
+                    StyledText(entry.record.township),
                     StyledText(finding.severity.rawValue, style: severity),
-                    StyledText(finding.status.rawValue + (entry.inConflict ? " (in conflict)" : ""), style: entry.inConflict ? .yellow : .plain),
-                    StyledText(finding.team), StyledText(finding.category), StyledText(finding.title), StyledText("\(finding.notes.count)"),
+                    StyledText(
+                        finding.status.rawValue + (entry.inConflict ? " (in conflict)" : ""),
+                        style: entry.inConflict ? .yellow : .plain),
+                    StyledText(finding.team), StyledText(finding.category), StyledText(finding.title),
+                    StyledText("\(finding.notes.count)"),
                     entry.sent ? StyledText("yes", style: .green) : StyledText("not yet", style: .yellow),
                 ]
             }
             if !all {
                 columns.remove(at: 1)
-                rows = rows.map { row in var row = row; row.remove(at: 1); return row }
+                rows = rows.map { row in
+                    var row = row; row.remove(at: 1); return row
+                }
             }
             Output.lines(Table(columns: columns, rows: rows).lines(width: Output.width ?? Int.max))
         }

@@ -11,7 +11,9 @@ struct LocalCommand: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Did my ballots reach the county? What is recorded, what is unsent, what the county refused, the last sync."
+            abstract:
+                "Did my ballots reach the county? What is recorded, what is unsent, what the county refused, "
+                + "the last sync."
         )
         @OptionGroup var township: TownshipStoreOptions
         @Flag(help: "Print JSON (proto-schemas/cli/local-status.schema.json).") var json = false
@@ -28,13 +30,19 @@ struct LocalCommand: AsyncParsableCommand {
             let synced = status.lastSync.map { "\(Clock.dateTime($0)) (\(Clock.ago($0, now: now)))" }
             let answer: StyledText
             if status.unsent == 0 && status.lastSync != nil {
-                answer = StyledText("Yes: everything recorded here reached the county", style: .green)
-                    + StyledText(status.refusedTotal > 0 ? ", but it refused \(counted(status.refusedTotal, "version")) (below)." : ".")
+                answer =
+                    StyledText("Yes: everything recorded here reached the county", style: .green)
+                    + StyledText(
+                        status.refusedTotal > 0
+                            ? ", but it refused \(counted(status.refusedTotal, "version")) (below)." : ".")
             } else if status.lastSync == nil {
-                answer = StyledText("Not yet: this store has never synced; ", style: .yellow)
-                    + StyledText("the agent sends its \(counted(status.unsent, "change")) when it reaches the coordinator.")
+                answer =
+                    StyledText("Not yet: this store has never synced; ", style: .yellow)
+                    + StyledText(
+                        "the agent sends its \(counted(status.unsent, "change")) when it reaches the coordinator.")
             } else {
-                answer = StyledText("Not yet: \(counted(status.unsent, "change")) to send; ", style: .yellow)
+                answer =
+                    StyledText("Not yet: \(counted(status.unsent, "change")) to send; ", style: .yellow)
                     + StyledText("the agent sends them when it is connected.")
             }
             var lines: [StyledText] = [
@@ -42,17 +50,26 @@ struct LocalCommand: AsyncParsableCommand {
                 answer,
                 "",
                 StyledText("Recorded      ", style: .bold) + StyledText(recorded),
-                StyledText("Unsent        ", style: .bold) + StyledText(counted(status.unsent, "change"), style: status.unsent > 0 ? .yellow : .plain),
+                StyledText("Unsent        ", style: .bold)
+                    + StyledText(counted(status.unsent, "change"), style: status.unsent > 0 ? .yellow : .plain),
                 StyledText("Acknowledged  ", style: .bold) + StyledText("every change up to \(status.acknowledged)"),
-                StyledText("Last sync     ", style: .bold) + StyledText(synced ?? "never", style: synced == nil ? .yellow : .plain),
-                StyledText("Refused       ", style: .bold) + StyledText("\(status.refusedTotal)", style: status.refusedTotal > 0 ? .red : .plain),
+                StyledText("Last sync     ", style: .bold)
+                    + StyledText(synced ?? "never", style: synced == nil ? .yellow : .plain),
+                StyledText("Refused       ", style: .bold)
+                    + StyledText("\(status.refusedTotal)", style: status.refusedTotal > 0 ? .red : .plain),
             ]
             for refusal in status.refused {
                 let when = Clock.date(refusal.at).map(Clock.dateTime) ?? refusal.at
-                lines.append(StyledText("  \(when)  ") + StyledText(refusal.reason, style: .red) + StyledText("  \(refusal.key): \(refusal.message)"))
+                lines.append(
+                    StyledText("  \(when)  ") + StyledText(refusal.reason, style: .red)
+                        + StyledText("  \(refusal.key): \(refusal.message)"))
             }
             if status.refusedTotal > status.refused.count {
-                lines.append(StyledText("  … and \(status.refusedTotal - status.refused.count) older; the county's operators list them all with `sunshine rejected`.", style: .dim))
+                lines.append(
+                    StyledText(
+                        "  … and \(status.refusedTotal - status.refused.count) older; "
+                            + "the county's operators list them all with `sunshine rejected`.",
+                        style: .dim))
             }
             return lines
         }

@@ -55,12 +55,14 @@ struct OperatorClient: Sendable {
     /// Connects, says hello, runs `body`, and says bye. `responder` hears the coordinator's
     /// notifications (the dashboard's `changed`).
     func withConnection<T: Sendable>(
-        responder: any RPCResponder = NoRequestsResponder(), _ body: @Sendable @escaping (RPCConnection) async throws -> T
+        responder: any RPCResponder = NoRequestsResponder(),
+        _ body: @Sendable @escaping (RPCConnection) async throws -> T
     ) async throws -> T {
         let established = ConnectionProgress()
         do {
             return try await RPCClient.withConnection(
-                to: endpoint, tls: tls, hello: HelloParams(node: identity.node, role: .operator, software: "sunshine-cli/1"),
+                to: endpoint, tls: tls,
+                hello: HelloParams(node: identity.node, role: .operator, software: "sunshine-cli/1"),
                 responder: responder
             ) { connection, _ in
                 established.mark()
@@ -79,8 +81,11 @@ struct OperatorClient: Sendable {
         case is CommandFailure:
             return "\(error)"
         case is NIOSSLError, is BoringSSLError:
-            return "The TLS handshake with the coordinator at \(endpoint) failed (\(error)); check that its certificate and yours come "
-                + "from the same cluster CA, are valid today, and that \(endpoint.host) is one of the coordinator's host names."
+            return
+                "The TLS handshake with the coordinator at \(endpoint) failed (\(error)); "
+                + "check that its certificate and yours come "
+                + "from the same cluster CA, are valid today, "
+                + "and that \(endpoint.host) is one of the coordinator's host names."
         case let error as RPCCallError where established:
             return error.description
         default:
@@ -114,16 +119,20 @@ struct OperatorClient: Sendable {
         do {
             summary = try CertificateSummary(PKIDirectory.readCertificate(at: path))
         } catch {
-            throw CommandFailure("\(path) is not a PEM certificate; check the path or re-issue it with `sunshine certs`.")
+            throw CommandFailure(
+                "\(path) is not a PEM certificate; check the path or re-issue it with `sunshine certs`.")
         }
         guard let identity = summary.identity else {
-            throw CommandFailure("\(path) is not a Sunshine node's certificate (\(summary.identityRefusal ?? "no identity")).")
+            throw CommandFailure(
+                "\(path) is not a Sunshine node's certificate (\(summary.identityRefusal ?? "no identity")).")
         }
         guard identity.role == .operator else {
             let article = identity.role == .agent ? "an" : "a"
             throw CommandFailure(
-                "\(path) is the certificate of \(identity.node), \(article) \(identity.role.rawValue); `sunshine \(command)` needs an "
-                    + "operator's certificate (--node operator, or one issued with `sunshine certs issue --role operator`)."
+                "\(path) is the certificate of \(identity.node), \(article) \(identity.role.rawValue); "
+                    + "`sunshine \(command)` needs an "
+                    + "operator's certificate (--node operator, "
+                    + "or one issued with `sunshine certs issue --role operator`)."
             )
         }
         return identity

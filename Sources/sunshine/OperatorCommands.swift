@@ -16,7 +16,10 @@ func jsonObject(_ text: String, flag: String) throws -> JSONValue {
         source = flag
     } else {
         guard let contents = FileManager.default.contents(atPath: text) else {
-            throw CommandFailure("\(flag) \(text): there is no readable file \(text); give a JSON file, - for standard input, or {…} inline.")
+            throw CommandFailure(
+                "\(flag) \(text): there is no readable file \(text); give a JSON file, - for standard input, "
+                    + "or {…} inline."
+            )
         }
         data = contents
         source = text
@@ -33,12 +36,14 @@ func jsonObject(_ text: String, flag: String) throws -> JSONValue {
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show, per township, who is online, what it sent and what needs attention, and the latest events."
+        commandName: "status",
+        abstract: "Show, per township, who is online, what it sent and what needs attention, and the latest events."
     )
     @OptionGroup var options: OperatorOptions
 
     func run() async throws {
-        let status = try await options.call(Method.status, EmptyResult(), returning: StatusResult.self, command: "status")
+        let status = try await options.call(
+            Method.status, EmptyResult(), returning: StatusResult.self, command: "status")
         if options.json { return try Output.json(status) }
         Output.lines(CountyViews.status(status, now: Date(), width: Output.width))
     }
@@ -47,7 +52,8 @@ struct StatusCommand: AsyncParsableCommand {
 struct TallyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
-        abstract: "Count each contest's rounds: valid, non-quarantined ballots of the contest's own township, per candidate."
+        abstract:
+            "Count each contest's rounds: valid, non-quarantined ballots of the contest's own township, per candidate."
     )
     @OptionGroup var options: OperatorOptions
     @Option(help: "Only this contest (shows each of its rounds in detail).") var contest: String?
@@ -57,9 +63,11 @@ struct TallyCommand: AsyncParsableCommand {
         let client = try options.operatorClient(for: "tally")
         let (contest, round) = (self.contest, self.round)
         let result = try await client.withConnection { connection in
-            let result = try await connection.call(Method.tally, params: TallyParams(contest: contest, round: round), returning: TallyResult.self)
+            let result = try await connection.call(
+                Method.tally, params: TallyParams(contest: contest, round: round), returning: TallyResult.self)
             if result.rounds.isEmpty, contest != nil || round != nil {
-                let known = try await connection.call(Method.tally, params: TallyParams(contest: contest), returning: TallyResult.self)
+                let known = try await connection.call(
+                    Method.tally, params: TallyParams(contest: contest), returning: TallyResult.self)
                 throw CommandFailure(Self.unknown(contest: contest, round: round, known: known))
             }
             return result
@@ -71,24 +79,30 @@ struct TallyCommand: AsyncParsableCommand {
     /// The sentence for a filter that matches nothing: which contest or round does not exist, and what does.
     static func unknown(contest: String?, round: String?, known: TallyResult) -> String {
         if let contest, known.rounds.isEmpty {
-            return "The coordinator holds no contest \(contest) and no ballots for it; `sunshine tally` lists the contests there are."
+            return
+                "The coordinator holds no contest \(contest) and no ballots for it; "
+                + "`sunshine tally` lists the contests there are."
         }
         let rounds = Array(Set(known.rounds.map(\.round))).sorted()
         if let contest {
             return "Contest \(contest) has no round \(round ?? ""); its rounds are \(rounds.joined(separator: ", "))."
         }
-        return "No contest has a round \(round ?? ""); the rounds there are \(rounds.isEmpty ? "none yet" : rounds.joined(separator: ", "))."
+        return
+            "No contest has a round \(round ?? ""); "
+            + "the rounds there are \(rounds.isEmpty ? "none yet" : rounds.joined(separator: ", "))."
     }
 }
 
 struct ConflictsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "conflicts", abstract: "List the open conflicts: keys whose versions disagree, until an operator resolves them."
+        commandName: "conflicts",
+        abstract: "List the open conflicts: keys whose versions disagree, until an operator resolves them."
     )
     @OptionGroup var options: OperatorOptions
 
     func run() async throws {
-        let result = try await options.call(Method.conflicts, EmptyResult(), returning: ConflictsResult.self, command: "conflicts")
+        let result = try await options.call(
+            Method.conflicts, EmptyResult(), returning: ConflictsResult.self, command: "conflicts")
         if options.json { return try Output.json(result) }
         Output.lines(CountyViews.conflicts(result, width: Output.width))
     }
@@ -96,7 +110,8 @@ struct ConflictsCommand: AsyncParsableCommand {
 
 struct RejectedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rejected", abstract: "List the versions the coordinator refused and holds aside, newest first, with why."
+        commandName: "rejected",
+        abstract: "List the versions the coordinator refused and holds aside, newest first, with why."
     )
     @OptionGroup var options: OperatorOptions
     @Option(help: "Only those of this township (its scope or sent by it).") var township: String?
@@ -108,7 +123,8 @@ struct RejectedCommand: AsyncParsableCommand {
 
     func run() async throws {
         let params = RejectedParams(township: township, limit: limit)
-        let result = try await options.call(Method.rejected, params, returning: RejectedResult.self, command: "rejected")
+        let result = try await options.call(
+            Method.rejected, params, returning: RejectedResult.self, command: "rejected")
         if options.json { return try Output.json(result) }
         Output.lines(CountyViews.rejected(result, width: Output.width))
     }
@@ -125,16 +141,21 @@ struct PutCommand: AsyncParsableCommand {
     @Flag(help: "Mark the record deleted.") var deleted = false
 
     func run() async throws {
-        let params = PutParams(kind: kind, key: key, data: try jsonObject(data, flag: "--data"), deleted: deleted ? true : nil)
+        let params = PutParams(
+            kind: kind, key: key, data: try jsonObject(data, flag: "--data"), deleted: deleted ? true : nil)
         let result = try await options.call(Method.put, params, returning: VersionResult.self, command: "put")
         if options.json { return try Output.json(result) }
-        Output.say("Wrote \(key) as the county (clock \(CanonicalJSON.string(result.record["clock"] ?? .null))); every node that reads it gets it.")
+        Output.say(
+            "Wrote \(key) as the county (clock \(CanonicalJSON.string(result.record["clock"] ?? .null))); "
+                + "every node that reads it gets it."
+        )
     }
 }
 
 struct ResolveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "resolve", abstract: "End an open conflict with the agreed data: a version newer than every one in conflict."
+        commandName: "resolve",
+        abstract: "End an open conflict with the agreed data: a version newer than every one in conflict."
     )
     @OptionGroup var options: OperatorOptions
     @Argument(help: "The key of the record in conflict (see `sunshine conflicts`).") var key: String
@@ -144,13 +165,17 @@ struct ResolveCommand: AsyncParsableCommand {
         let params = ResolveParams(key: key, data: try jsonObject(data, flag: "--data"))
         let result = try await options.call(Method.resolve, params, returning: VersionResult.self, command: "resolve")
         if options.json { return try Output.json(result) }
-        Output.say("Resolved \(key) with clock \(CanonicalJSON.string(result.record["clock"] ?? .null)); every node that holds it will show this version.")
+        Output.say(
+            "Resolved \(key) with clock \(CanonicalJSON.string(result.record["clock"] ?? .null)); "
+                + "every node that holds it will show this version."
+        )
     }
 }
 
 struct CloseRoundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "close-round", abstract: "Close a round: ballots for it that arrive later are kept, quarantined and not counted."
+        commandName: "close-round",
+        abstract: "Close a round: ballots for it that arrive later are kept, quarantined and not counted."
     )
     @OptionGroup var options: OperatorOptions
     @Argument(help: "The contest id.") var contest: String
@@ -158,10 +183,14 @@ struct CloseRoundCommand: AsyncParsableCommand {
 
     func run() async throws {
         let params = CloseRoundParams(contest: contest, round: round)
-        let result = try await options.call(Method.closeRound, params, returning: CloseRoundResult.self, command: "close-round")
+        let result = try await options.call(
+            Method.closeRound, params, returning: CloseRoundResult.self, command: "close-round")
         if options.json { return try Output.json(result) }
         if result.newlyClosed {
-            Output.say("Closed round \(round) of \(contest): ballots for it that arrive from now on are quarantined, not counted.")
+            Output.say(
+                "Closed round \(round) of \(contest): ballots for it that arrive from now on are quarantined, "
+                    + "not counted."
+            )
         } else {
             Output.say("Round \(round) of \(contest) was already closed; nothing changed.")
         }

@@ -12,7 +12,8 @@ enum Output {
     /// The JSON bytes `json(_:oneLine:)` prints.
     static func encoded<T: Encodable>(_ value: T, oneLine: Bool = false) throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = oneLine ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            oneLine ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(value)
     }
 
@@ -63,7 +64,8 @@ enum Clock {
     static func dateTime(_ date: Date) -> String {
         date.formatted(
             .verbatim(
-                "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits)", timeZone: .current, calendar: Calendar(identifier: .gregorian)
+                "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits)", timeZone: .current,
+                calendar: Calendar(identifier: .gregorian)
             )
         ) + " " + time(date)
     }

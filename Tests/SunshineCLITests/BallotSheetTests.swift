@@ -15,7 +15,9 @@ import Testing
     }
 
     @Test func validDefaultsToYesAndTakesTheUsualWords() throws {
-        let sheet = try BallotSheet("contest,round,station,serial,choices,valid\nc,r,s,1,a,\nc,r,s,2,a,no\nc,r,s,3,a,invalid\nc,r,s,4,a,maybe\n")
+        let sheet = try BallotSheet(
+            "contest,round,station,serial,choices,valid\nc,r,s,1,a,\nc,r,s,2,a,no\nc,r,s,3,a,invalid\nc,r,s,4,a,maybe\n"
+        )
         #expect(sheet.rows.map(\.ballot.valid) == [true, false, false])
         #expect(sheet.problems == [.init(line: 5, message: "valid \"maybe\" is not yes or no")])
     }
@@ -27,10 +29,13 @@ import Testing
     }
 
     @Test func aBadHeaderSaysWhatItLacksAndWhatItHasTooMuch() {
-        #expect(throws: BallotSheet.Problem(
-            line: 1,
-            message: "the header lacks station and has unknown columns candidate and repeats round; it must name the columns contest, round, station, serial, choices and optionally valid"
-        )) {
+        #expect(
+            throws: BallotSheet.Problem(
+                line: 1,
+                message:
+                    "the header lacks station and has unknown columns candidate and repeats round; it must name the columns contest, round, station, serial, choices and optionally valid"
+            )
+        ) {
             try BallotSheet("contest,round,round,serial,choices,candidate\n")
         }
         #expect(throws: BallotSheet.Problem.self) { try BallotSheet("") }

@@ -44,7 +44,9 @@ import Testing
     @Test func theJSONStreamSaysWhenTheCoordinatorIsGoneAndKeepsTrying() async throws {
         let county = try await county()
         let endpoint = "\(county.endpoint)"
-        let stream = Task.detached { try await sunshine(["dashboard", "--json", "--interval", "0.2"] + county.operatorFlags, timeout: 4) }
+        let stream = Task.detached {
+            try await sunshine(["dashboard", "--json", "--interval", "0.2"] + county.operatorFlags, timeout: 4)
+        }
         try await Task.sleep(for: .seconds(1.5))
         await county.stopCoordinator()
         let run = try await stream.value
@@ -60,7 +62,8 @@ import Testing
     @Test(.enabled(if: Tmux.isInstalled, "needs tmux"))
     func theLiveViewRedrawsOnChangeAndResizeSurvivesALostCoordinatorAndRestoresTheTerminal() async throws {
         let county = try await county()
-        let tmux = try Tmux(columns: 110, rows: 32, command: [SunshineExecutable.path, "dashboard"] + county.operatorFlags)
+        let tmux = try Tmux(
+            columns: 110, rows: 32, command: [SunshineExecutable.path, "dashboard"] + county.operatorFlags)
         defer { tmux.kill() }
         let first = try await tmux.screen(containing: "township-01")
         #expect(first.contains("Townships 1/1 online"), "\(first)")
@@ -87,7 +90,9 @@ import Testing
         await tmux.type("q")
         let after = try await tmux.screen(containing: "END-OF-STTY")
         #expect(after.contains("EXIT=0"), "\(after)")
-        #expect(after.contains("icanon") && !after.contains("-icanon") && !after.contains("-echo "), "cooked mode again: \(after)")
+        #expect(
+            after.contains("icanon") && !after.contains("-icanon") && !after.contains("-echo "),
+            "cooked mode again: \(after)")
         #expect(await tmux.modes == ("0", "1"), "the main screen, the cursor shown")
         await county.stopAll()
     }
@@ -95,7 +100,8 @@ import Testing
     @Test(.enabled(if: Tmux.isInstalled, "needs tmux"))
     func ctrlCLeavesTheLiveViewAndRestoresTheTerminal() async throws {
         let county = try await county()
-        let tmux = try Tmux(columns: 100, rows: 30, command: [SunshineExecutable.path, "dashboard"] + county.operatorFlags)
+        let tmux = try Tmux(
+            columns: 100, rows: 30, command: [SunshineExecutable.path, "dashboard"] + county.operatorFlags)
         defer { tmux.kill() }
         _ = try await tmux.screen(containing: "township-01")
         await tmux.key("C-c")
@@ -123,9 +129,13 @@ struct Tmux: Sendable {
         // outlast the tmux server it forks. That server would also keep whatever descriptors this
         // process has open — a coordinator's listening socket among them — so the shell closes
         // every descriptor above 2 first (bash: sh may not name descriptors above 9).
-        let closeInherited = #"for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null; done; exec "$@""#
-        let words = ["bash", "-c", closeInherited, "bash", "tmux", "-S", socket, "new-session", "-d", "-s", name, "-x", "\(columns)", "-y", "\(rows)",
-                     "env", "-u", "NO_COLOR", "TERM=xterm-256color", "sh", "-c", script]
+        let closeInherited =
+            #"for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null; done; exec "$@""#
+        let words = [
+            "bash", "-c", closeInherited, "bash", "tmux", "-S", socket, "new-session", "-d", "-s", name, "-x",
+            "\(columns)", "-y", "\(rows)",
+            "env", "-u", "NO_COLOR", "TERM=xterm-256color", "sh", "-c", script,
+        ]
         let status = system(words.map(Self.quote).joined(separator: " ") + " </dev/null >/dev/null 2>&1")
         guard status == 0 else { throw TimedOut(what: "tmux started (it exited with \(status))") }
     }
@@ -150,7 +160,8 @@ struct Tmux: Sendable {
 
     /// A pane variable, e.g. `alternate_on` or `cursor_flag`.
     func value(_ variable: String) async -> String {
-        await tmux(["display-message", "-p", "-t", name, "#{\(variable)}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        await tmux(["display-message", "-p", "-t", name, "#{\(variable)}"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 
     /// Waits until the screen shows `text`, and returns it.
@@ -175,7 +186,9 @@ struct Tmux: Sendable {
 
     func type(_ text: String) async { _ = await tmux(["send-keys", "-t", name, "-l", text]) }
     func key(_ key: String) async { _ = await tmux(["send-keys", "-t", name, key]) }
-    func resize(columns: Int, rows: Int) async { _ = await tmux(["resize-window", "-t", name, "-x", "\(columns)", "-y", "\(rows)"]) }
+    func resize(columns: Int, rows: Int) async {
+        _ = await tmux(["resize-window", "-t", name, "-x", "\(columns)", "-y", "\(rows)"])
+    }
 
     /// Ends the session and its server (the program in it, if still running, gets SIGHUP).
     func kill() {

@@ -11,8 +11,11 @@ import Testing
         #expect(run.status == 0, "\(run)")
         #expect(seconds < 60, "the demo took \(seconds) s")
         #expect(run.stdout.contains("a county of 17 townships"))
-        for step in ["17 agents connected", "went offline", "reconnected and caught up", "resolved it", "PC was rebuilt with an empty store",
-                     "quarantined", "The tally agrees with every ballot recorded"] {
+        for step in [
+            "17 agents connected", "went offline", "reconnected and caught up", "resolved it",
+            "PC was rebuilt with an empty store",
+            "quarantined", "The tally agrees with every ballot recorded",
+        ] {
             #expect(run.stdout.contains(step), "the demo shows \"\(step)\"")
         }
         #expect(run.stdout.contains("Townships 17/17 online"))

@@ -19,7 +19,8 @@ final class TestCounty: Sendable {
     let pki: TestPKI
     /// Where every node keeps its store, `DIR/NODE.sqlite`, as `--data DIR` says.
     let data: String
-    private let running = Mutex<(coordinator: CoordinatorService, group: ServiceGroup, task: Task<Void, any Error>)?>(nil)
+    private let running = Mutex<(coordinator: CoordinatorService, group: ServiceGroup, task: Task<Void, any Error>)?>(
+        nil)
     private let port = Mutex(0)
     private let agents = Mutex<[String: Task<Void, any Error>]>([:])
 
@@ -72,7 +73,8 @@ final class TestCounty: Sendable {
         var configuration = AgentService.Configuration(node: township, coordinator: endpoint)
         configuration.backoff = Backoff(base: .milliseconds(20), cap: .milliseconds(300))
         let agent = AgentService(
-            configuration: configuration, tls: try ClusterTLS.clientContext(NodeCredentials(pki: pki.directory, node: township)),
+            configuration: configuration,
+            tls: try ClusterTLS.clientContext(NodeCredentials(pki: pki.directory, node: township)),
             store: try store(township), logger: Self.quiet
         )
         agents.withLock { $0[township] = Task { try await agent.run() } }
@@ -106,7 +108,8 @@ final class TestCounty: Sendable {
             hello: HelloParams(node: "operator", role: .operator, software: "tests")
         ) { connection, _ in
             _ = try await connection.call(
-                Method.put, params: PutParams(kind: "contest", key: Contest.key(id), data: contest.json), returning: VersionResult.self
+                Method.put, params: PutParams(kind: "contest", key: Contest.key(id), data: contest.json),
+                returning: VersionResult.self
             )
         }
     }
@@ -134,7 +137,8 @@ struct Run: Sendable, CustomStringConvertible {
     /// Whether the output is free of what a person must never see: a Swift crash, a stack trace, raw SQL.
     var isClean: Bool {
         let all = stdout + stderr
-        return !["Fatal error", "Stack dump", ".swift:", "SQLITE_", "DatabaseError", "NIOSSL", "Error Domain"].contains { all.contains($0) }
+        return !["Fatal error", "Stack dump", ".swift:", "SQLITE_", "DatabaseError", "NIOSSL", "Error Domain"].contains
+        { all.contains($0) }
     }
 }
 
@@ -194,7 +198,11 @@ private func validateNow(_ json: String, against schema: String) throws -> (stat
     try json.write(toFile: file, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(atPath: file) }
     return try runProcess(
-        "python3", [RepositoryFiles.path("scripts/validate-output.py"), "--schemas", RepositoryFiles.path("proto-schemas"), schema, file]
+        "python3",
+        [
+            RepositoryFiles.path("scripts/validate-output.py"), "--schemas", RepositoryFiles.path("proto-schemas"),
+            schema, file,
+        ]
     )
 }
 
