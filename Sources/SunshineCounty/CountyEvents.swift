@@ -41,6 +41,7 @@ public final class CountyEvents: Sendable {
 
     private let state = Mutex(State())
 
+    /// An empty ring, as a coordinator starts with.
     public init() {}
 
     /// Adds an event (dropping the oldest beyond ``capacity``) and counts it as a change.

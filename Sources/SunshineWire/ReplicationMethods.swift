@@ -174,13 +174,14 @@ public struct StatusResult: Codable, Sendable, Equatable {
         }
     }
 
-    /// Open findings by severity.
+    /// Open findings by severity: how many findings with status open or investigating are of each level.
     public struct OpenFindings: Codable, Sendable, Equatable {
         public var low: Int
         public var medium: Int
         public var high: Int
         public var critical: Int
 
+        /// Counts per level; zero where not given.
         public init(low: Int = 0, medium: Int = 0, high: Int = 0, critical: Int = 0) {
             self.low = low
             self.medium = medium
@@ -200,10 +201,14 @@ public struct StatusResult: Codable, Sendable, Equatable {
         public var at: String
         /// `connected`, `offline`, `conflict`, `resolved`, `refused`, `quarantined`, `roundClosed` or `published`.
         public var kind: String
+        /// The township it is about, if one.
         public var township: String?
+        /// The record it is about, if one.
         public var key: String?
+        /// One line for a person.
         public var message: String
 
+        /// An event as the coordinator reports it.
         public init(id: Int64, at: String, kind: String, township: String? = nil, key: String? = nil, message: String) {
             self.id = id
             self.at = at
