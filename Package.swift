@@ -125,6 +125,10 @@ let package = Package(
                 "SunshineTownship",
                 "SunshineStore",
                 "SunshineModel",
+                "SunshineConsole",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,7 +169,16 @@ let package = Package(
         ),
         .testTarget(
             name: "SunshineCLITests",
-            dependencies: ["sunshine", "SunshineStore", "SunshineTownship", "SunshineModel", "SunshineTestSupport"]
+            dependencies: ["sunshine", "SunshineConsole", "SunshineWire", "SunshineStore", "SunshineTownship", "SunshineModel", "SunshineTestSupport"]
+        ),
+        // Runs the built `sunshine` binary as a person would, against a coordinator the test starts.
+        .testTarget(
+            name: "SunshineInterfaceTests",
+            dependencies: [
+                "SunshineCoordinator", "SunshineAgent", "SunshineTownship", "SunshineStore", "SunshineModel", "SunshineRPC", "SunshineWire",
+                "SunshinePKI", "SunshineConsole", "SunshineTestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "SunshineCountyTests",

@@ -34,9 +34,9 @@ sunshine_prerequisites() {
     # System libraries the packages link against, and the tools the tests use.
     local missing=()
     # The tests issue a county's certificates with openssl (deploy/pki/issue-with-openssl.sh),
-    # check the shell scripts with shellcheck, and verify the units in deploy/systemd with the
-    # systemd package's systemd-analyze (nothing is started with it).
-    for package in libsqlite3-dev ca-certificates openssl shellcheck systemd; do
+    # check the shell scripts with shellcheck, verify the units in deploy/systemd with the systemd
+    # package's systemd-analyze (nothing is started with it), and run the dashboard in tmux.
+    for package in libsqlite3-dev ca-certificates openssl shellcheck systemd tmux; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done
     command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)

@@ -1,3 +1,9 @@
+#if canImport(Darwin)
+    import Darwin
+#elseif canImport(Glibc)
+    import Glibc
+#endif
+
 /// The size of a terminal window in character cells.
 public struct TerminalSize: Sendable, Hashable {
     /// Cells across.
@@ -46,5 +52,17 @@ public struct Frame: Sendable, Hashable {
         lines.map { line in
             (width.map { line.truncated(toWidth: $0) } ?? line).rendered(color: color) + "\n"
         }.joined()
+    }
+}
+
+extension TerminalSize {
+    /// The size of the terminal `descriptor` (standard output by default) is on, or nil when it is
+    /// not a terminal or does not say: one-shot commands then print their tables at natural width.
+    public static func of(descriptor: Int32 = STDOUT_FILENO) -> TerminalSize? {
+        var window = winsize()
+        guard isatty(descriptor) == 1, ioctl(descriptor, UInt(TIOCGWINSZ), &window) == 0, window.ws_col > 0, window.ws_row > 0 else {
+            return nil
+        }
+        return TerminalSize(columns: Int(window.ws_col), rows: Int(window.ws_row))
     }
 }

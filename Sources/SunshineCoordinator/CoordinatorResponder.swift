@@ -4,6 +4,7 @@ import SunshineModel
 import SunshineRPC
 import SunshineStore
 import SunshineWire
+import Synchronization
 
 /// The one place where the coordinator's wire meets its core: it decodes each method's params,
 /// checks the caller's role, calls ``County``, encodes the result, and maps the county's errors to
@@ -11,20 +12,29 @@ import SunshineWire
 struct CoordinatorResponder: RPCResponder {
     let county: County
     let subscribers: Subscribers
+    /// The connections counted as their node's, in presence: counted in once at hello, out once.
+    let counted = CountedConnections()
     let logger: Logger
 
     func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> HelloAcceptance {
         let identity = peer.identity
-        county.presence.connected(identity)
-        guard identity.role == .agent else { return HelloAcceptance() }
+        county.connected(identity)
+        counted.insert(connection)
+        guard identity.role == .agent else {
+            if identity.role == .operator { subscribers.addOperator(connection) }
+            return HelloAcceptance()
+        }
         let agent = Self.session(of: identity, hello)
         do {
             let welcome = try await county.hello(agent, pulled: hello.pulled.map { PullPosition(upto: $0.upto, head: $0.head) })
             subscribers.add(agent.reader, connection)
+            await notifyOperators()
             return HelloAcceptance(
                 checkpoint: welcome.checkpoint, store: agent.store, pullFrom: welcome.pullFrom, checkpointHead: welcome.checkpointHead
             )
         } catch {
+            // The session is refused: this connection no longer counts as the township online.
+            if counted.remove(connection) { county.disconnected(identity) }
             throw Self.rpcError(error)
         }
     }
@@ -51,6 +61,8 @@ struct CoordinatorResponder: RPCResponder {
             try operation.authorize(identity)
             return try await perform(operation, payload: payload, as: identity, on: connection)
         } catch {
+            // The session is refused: this connection no longer counts as the township online.
+            if counted.remove(connection) { county.disconnected(identity) }
             throw Self.rpcError(error)
         }
     }
@@ -87,6 +99,7 @@ struct CoordinatorResponder: RPCResponder {
         case .closeRound:
             let params = try payload.params(as: CloseRoundParams.self)
             let newlyClosed = try await county.closeRound(contest: params.contest, round: params.round)
+            if newlyClosed { await notifyOperators() }
             return CloseRoundResult(contest: params.contest, round: params.round, newlyClosed: newlyClosed)
         case .rejected:
             let params = try payload.params(as: RejectedParams.self)
@@ -109,9 +122,16 @@ struct CoordinatorResponder: RPCResponder {
     }
 
     func connectionClosed(_ connection: RPCConnection) async {
-        guard let node = connection.peer?.identity.node, connection.hello != nil else { return }
+        // Only a connection this responder counted as connected is counted out.
+        guard let identity = connection.peer?.identity, counted.remove(connection) else { return }
         subscribers.remove(connection)
-        county.presence.disconnected(node)
+        county.disconnected(identity)
+        if identity.role == .agent { await notifyOperators() }
+    }
+
+    /// Tells operators that a township came or went or a round closed: changes outside the log.
+    private func notifyOperators() async {
+        subscribers.notifyOperators(upto: (try? await county.store.read { try $0.latestSeq() }) ?? 0)
     }
 
     /// The county's errors as the protocol's (DESIGN §3.2): the only place they are mapped.
@@ -126,5 +146,19 @@ struct CoordinatorResponder: RPCResponder {
         case let error as StoreError: return .internal("The coordinator's store failed and the request had no effect (\(error)).")
         default: return .internal("The request failed inside the coordinator and had no effect; try again.")
         }
+    }
+}
+
+/// Connections a responder has counted in presence, so that each is counted out exactly once.
+final class CountedConnections: Sendable {
+    private let connections = Mutex<Set<ObjectIdentifier>>([])
+
+    func insert(_ connection: RPCConnection) {
+        _ = connections.withLock { $0.insert(ObjectIdentifier(connection)) }
+    }
+
+    /// Whether `connection` was counted (it no longer is).
+    func remove(_ connection: RPCConnection) -> Bool {
+        connections.withLock { $0.remove(ObjectIdentifier(connection)) != nil }
     }
 }

@@ -34,14 +34,25 @@ extension StatusResult {
                 Township(
                     node: row.node, online: row.online, lastSeen: row.lastSeen?.formatted(.iso8601), store: row.store, checkpoint: row.checkpoint,
                     reportedSeq: row.reportedSeq, outbox: row.outbox, ballots: row.ballots, findings: row.findings, conflicts: row.conflicts,
-                    rejected: row.rejected
+                    rejected: row.rejected,
+                    openFindings: OpenFindings(
+                        low: row.openFindings[.low] ?? 0, medium: row.openFindings[.medium] ?? 0, high: row.openFindings[.high] ?? 0,
+                        critical: row.openFindings[.critical] ?? 0
+                    )
                 )
             },
             totals: Totals(
                 townships: status.totals.townships, online: status.totals.online, ballots: status.totals.ballots,
                 findings: status.totals.findings, contests: status.totals.contests, openConflicts: status.totals.openConflicts,
-                quarantined: status.totals.quarantined, rejected: status.totals.rejected, seq: status.totals.seq
-            )
+                quarantined: status.totals.quarantined, rejected: status.totals.rejected, seq: status.totals.seq,
+                lastChange: status.totals.lastChange?.formatted(.iso8601)
+            ),
+            events: status.events.map { event in
+                Event(
+                    id: event.id, at: event.at.formatted(.iso8601), kind: event.kind.rawValue, township: event.township, key: event.key,
+                    message: event.message
+                )
+            }
         )
     }
 }

@@ -9,12 +9,34 @@ import SunshineStore
 public struct County: Sendable {
     public let store: any ReplicaStore
     public let presence: Presence
+    /// What operators should notice, newest last; `status` returns the latest.
+    public let events: CountyEvents
     private let clock: @Sendable () -> Date
 
-    public init(store: any ReplicaStore, presence: Presence = Presence(), clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        store: any ReplicaStore, presence: Presence = Presence(), events: CountyEvents = CountyEvents(),
+        clock: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.store = store
         self.presence = presence
+        self.events = events
         self.clock = clock
+    }
+
+    // MARK: Connections
+
+    /// A node's connection completed its handshake: it is online, and a township coming online is an event.
+    public func connected(_ identity: NodeIdentity) {
+        if presence.connected(identity), identity.role == .agent {
+            events.record(.connected, at: clock(), township: identity.node, "\(identity.node) connected")
+        }
+    }
+
+    /// A node's connection closed: a township left with no connection is offline, an event.
+    public func disconnected(_ identity: NodeIdentity) {
+        if presence.disconnected(identity.node), identity.role == .agent {
+            events.record(.offline, at: clock(), township: identity.node, "\(identity.node) went offline")
+        }
     }
 
     // MARK: Agents
@@ -55,8 +77,9 @@ public struct County: Sendable {
         guard batch.after >= 0, batch.upto >= batch.after else {
             throw CountyError.invalid("after and upto must be change-log sequence numbers with after ≤ upto.")
         }
-        let at = clock().formatted(.iso8601)
-        return try await store.write { tx in
+        let now = clock()
+        let at = now.formatted(.iso8601)
+        let outcome = try await store.write { tx in
             var held = try tx.agentStore(node: agent.node, store: agent.store)
                 ?? AgentStore(node: agent.node, store: agent.store, checkpoint: 0, checkpointHead: nil, lastHello: 0)
             guard batch.after == held.checkpoint else { throw CountyError.outOfOrder(checkpoint: held.checkpoint) }
@@ -114,6 +137,7 @@ public struct County: Sendable {
                     outcome.accepted += 1
                 case .concurrent, .integrityConflict:
                     outcome.conflicts += 1
+                    outcome.conflicted.append(record.key)
                 }
                 outcome.audience.add(record, source: agent.store)
             }
@@ -122,6 +146,32 @@ public struct County: Sendable {
             try tx.saveAgentStore(held)
             outcome.logUpto = try tx.latestSeq()
             return outcome
+        }
+        record(outcome, from: agent.node, at: now)
+        return outcome
+    }
+
+    /// The events of a committed push: conflicts opened and versions held aside, one event per key
+    /// when a push brings few and one per reason when it brings many, so one push cannot flush
+    /// the ring.
+    private func record(_ outcome: PushOutcome, from node: String, at now: Date) {
+        if outcome.accepted + outcome.conflicts > 0 || !outcome.rejected.isEmpty { events.changed(at: now) }
+        if outcome.conflicted.count == 1, let key = outcome.conflicted.first {
+            events.record(.conflict, at: now, township: node, key: key, "conflict on \(key): \(node)'s version kept beside the one held")
+        } else if outcome.conflicted.count > 1 {
+            events.record(.conflict, at: now, township: node, "\(outcome.conflicted.count) conflicts from \(node), e.g. \(outcome.conflicted[0])")
+        }
+        for (reason, refused) in Dictionary(grouping: outcome.rejected, by: \.error.reason).sorted(by: { $0.key < $1.key }) {
+            let kind: CountyEvent.Kind = reason == "round_closed" ? .quarantined : .refused
+            if refused.count == 1, let one = refused.first {
+                let message = kind == .quarantined
+                    ? "late ballot \(one.key) quarantined: its round is closed"
+                    : "\(node)'s \(one.key) held aside (\(reason)): \(one.error.message)"
+                events.record(kind, at: now, township: node, key: one.key, message)
+            } else {
+                let what = kind == .quarantined ? "late ballots quarantined (round closed)" : "versions held aside (\(reason))"
+                events.record(kind, at: now, township: node, "\(refused.count) of \(node)'s \(what), e.g. \(refused[0].key)")
+            }
         }
     }
 
@@ -155,15 +205,23 @@ public struct County: Sendable {
 
     public func status() async throws -> CountyStatus {
         let presence = Dictionary(self.presence.all.map { ($0.node, $0) }, uniquingKeysWith: { first, _ in first })
-        let (counts, stores, conflicts, quarantined, refusals, seq) = try await store.read { reader in
+        let (counts, stores, conflicts, quarantined, refusals, seq, findings) = try await store.read { reader in
             (
                 try reader.counts(),
                 try reader.agentStores(),
                 try reader.openConflictCounts(),
                 try reader.quarantinedCount(),
                 try reader.refusalCounts(),
-                try reader.latestSeq()
+                try reader.latestSeq(),
+                try reader.currentValues(kind: .finding)
             )
+        }
+        var openFindings: [String: [Finding.Severity: Int]] = [:]
+        for current in findings where !current.value.deleted {
+            guard let finding = try? RecordRules.finding(current.value.data), finding.status == .open || finding.status == .investigating else {
+                continue
+            }
+            openFindings[current.value.township, default: [:]][finding.severity, default: 0] += 1
         }
         // A node's newest store (the one that said hello last) is the one whose progress matters.
         var newest: [String: AgentStore] = [:]
@@ -182,7 +240,8 @@ public struct County: Sendable {
                 ballots: counts[node]?[.ballot] ?? 0,
                 findings: counts[node]?[.finding] ?? 0,
                 conflicts: conflicts[node] ?? 0,
-                rejected: refusals[node] ?? 0
+                rejected: refusals[node] ?? 0,
+                openFindings: openFindings[node] ?? [:]
             )
         }
         let sum = { (kind: RecordKind) in counts.values.reduce(0) { $0 + ($1[kind] ?? 0) } }
@@ -191,8 +250,9 @@ public struct County: Sendable {
             totals: .init(
                 townships: townships.count, online: townships.filter(\.online).count, ballots: sum(.ballot), findings: sum(.finding),
                 contests: sum(.contest), openConflicts: conflicts.values.reduce(0, +), quarantined: quarantined,
-                rejected: refusals.values.reduce(0, +), seq: seq
-            )
+                rejected: refusals.values.reduce(0, +), seq: seq, lastChange: events.lastChange
+            ),
+            events: events.latest(CountyStatus.eventLimit)
         )
     }
 
@@ -222,7 +282,14 @@ public struct County: Sendable {
         guard kind != .ballot else { throw Self.ballotsAreTheTownships }
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count >= 3 else { throw CountyError.invalid("The key \"\(key)\" is not kind/scope/….") }
-        return try await write(kind: kind, key: key, township: String(segments[1]), data: data, deleted: deleted)
+        let written = try await write(kind: kind, key: key, township: String(segments[1]), data: data, deleted: deleted)
+        if kind == .contest, let contest = try? RecordRules.contest(data) {
+            let id = segments.last.map(String.init) ?? key
+            events.record(.published, at: clock(), township: contest.township, key: key, "contest \(id) published for \(contest.township): \(contest.title)")
+        } else {
+            events.changed(at: clock())
+        }
+        return written
     }
 
     /// Ends an open conflict with a version whose clock dominates every sibling.
@@ -232,7 +299,9 @@ public struct County: Sendable {
             throw CountyError.invalid("\(key) has no open conflict; use put to edit it.")
         }
         guard current.value.kind != .ballot else { throw Self.ballotsAreTheTownships }
-        return try await write(kind: current.value.kind, key: key, township: current.value.township, data: data, deleted: false)
+        let written = try await write(kind: current.value.kind, key: key, township: current.value.township, data: data, deleted: false)
+        events.record(.resolved, at: clock(), township: current.value.township, key: key, "conflict on \(key) resolved by the county")
+        return written
     }
 
     private static let ballotsAreTheTownships = CountyError.forbidden(
@@ -248,7 +317,11 @@ public struct County: Sendable {
         guard definition.rounds.contains(round) else {
             throw CountyError.invalid("Contest \(contest) has no round \(round); its rounds are \(definition.rounds.joined(separator: ", ")).")
         }
-        return try await store.write { try $0.closeRound(contest: contest, round: round) }
+        let newlyClosed = try await store.write { try $0.closeRound(contest: contest, round: round) }
+        if newlyClosed {
+            events.record(.roundClosed, at: clock(), township: definition.township, "round \(round) of \(contest) closed")
+        }
+        return newlyClosed
     }
 
     private func write(kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool) async throws -> Written {

@@ -62,6 +62,8 @@ public struct PushOutcome: Sendable, Equatable {
     public var accepted = 0
     public var duplicates = 0
     public var conflicts = 0
+    /// The keys of the versions counted in `conflicts`, in the batch's order.
+    public var conflicted: [String] = []
     public var rejected: [Rejection] = []
     /// The townships that must hear `changed`.
     public var audience = Audience()
@@ -142,6 +144,8 @@ public struct CountyStatus: Sendable, Equatable {
         public var conflicts: Int
         /// Versions it sent that were refused and are held aside.
         public var rejected: Int
+        /// Findings about it still open or under investigation, by severity.
+        public var openFindings: [Finding.Severity: Int]
     }
 
     public struct Totals: Sendable, Equatable {
@@ -155,10 +159,17 @@ public struct CountyStatus: Sendable, Equatable {
         public var rejected: Int
         /// The county's newest change-log sequence number.
         public var seq: Int64
+        /// When records operators count last changed since the coordinator started, if they did.
+        public var lastChange: Date?
     }
 
     public var townships: [Township]
     public var totals: Totals
+    /// The newest events, newest first (at most ``eventLimit``).
+    public var events: [CountyEvent]
+
+    /// How many events `status` returns.
+    public static let eventLimit = 20
 }
 
 /// Why the county refused a request, in one sentence saying what to do. The coordinator's

@@ -26,13 +26,16 @@ public final class Presence: Sendable {
         self.clock = clock
     }
 
-    public func connected(_ identity: NodeIdentity) {
+    /// A connection from the node opened; returns whether the node was offline until now.
+    @discardableResult
+    public func connected(_ identity: NodeIdentity) -> Bool {
         let now = clock()
-        entries.withLock { entries in
+        return entries.withLock { entries in
             var entry = entries[identity.node] ?? Entry(node: identity.node, role: identity.role, connections: 0, lastSeen: now)
             entry.connections += 1
             entry.lastSeen = now
             entries[identity.node] = entry
+            return entry.connections == 1
         }
     }
 
@@ -46,13 +49,17 @@ public final class Presence: Sendable {
         }
     }
 
-    public func disconnected(_ node: String) {
+    /// A connection from the node closed; returns whether that left the node offline.
+    @discardableResult
+    public func disconnected(_ node: String) -> Bool {
         let now = clock()
-        entries.withLock { entries in
-            guard var entry = entries[node] else { return }
-            entry.connections = max(0, entry.connections - 1)
+        return entries.withLock { entries in
+            guard var entry = entries[node] else { return false }
+            let open = entry.connections
+            entry.connections = max(0, open - 1)
             entry.lastSeen = now
             entries[node] = entry
+            return open == 1
         }
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -55,7 +56,24 @@ public enum RPCClient {
             return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
                 group.addTask { await connection.run(inbound: inbound, responder: responder) }
                 do {
-                    let peer = try await identity.get()
+                    // A peer that accepts the connection but never completes TLS must not hold this
+                    // client for ever: the handshake shares hello's deadline.
+                    let timedOut = NIOLockedValueBox(false)
+                    let raw = channel.channel
+                    let deadline = raw.eventLoop.scheduleTask(in: options.rpc.connection.helloTimeout) {
+                        timedOut.withLockedValue { $0 = true }
+                        raw.close(promise: nil)
+                    }
+                    let peer: PeerCertificate
+                    do {
+                        peer = try await identity.get()
+                        deadline.cancel()
+                    } catch where timedOut.withLockedValue({ $0 }) {
+                        let seconds = options.rpc.connection.helloTimeout.nanoseconds / 1_000_000_000
+                        throw RPCCallError.connectionClosed(
+                            reason: "\(endpoint) accepted the connection but did not complete the TLS handshake within \(seconds) s"
+                        )
+                    }
                     let result = try await connection.call(
                         Method.hello,
                         params: hello,

@@ -103,6 +103,8 @@ public enum TownshipError: Error, Sendable, Equatable, CustomStringConvertible {
     case serialInUse(key: String, held: Record)
     case noSuchPaper(key: String)
     case correctionChangesThePaper(key: String)
+    case findingExists(key: String)
+    case noSuchFinding(key: String)
 
     public var description: String {
         switch self {
@@ -114,6 +116,10 @@ public enum TownshipError: Error, Sendable, Equatable, CustomStringConvertible {
             return "No paper of this township is recorded as \(key); check the contest, round, station and serial."
         case .correctionChangesThePaper(let key):
             return "A correction of \(key) must keep its contest, round, station and serial; record another paper for another serial."
+        case .findingExists(let key):
+            return "A finding is already recorded as \(key); edit it with `sunshine finding update` or open one under another --id."
+        case .noSuchFinding(let key):
+            return "No finding of this township is recorded as \(key); `sunshine finding list` shows the ids there are."
         }
     }
 }

@@ -121,11 +121,14 @@ public struct StatusResult: Codable, Sendable, Equatable {
         public var conflicts: Int
         /// Versions it sent that were refused and are held aside.
         public var rejected: Int
+        /// Findings about it still open or under investigation, by severity (absent from older coordinators).
+        public var openFindings: OpenFindings?
 
         public init(
             node: String, online: Bool, lastSeen: String?, store: String?, checkpoint: Int64, reportedSeq: Int64?, outbox: Int64?, ballots: Int,
-            findings: Int, conflicts: Int, rejected: Int
+            findings: Int, conflicts: Int, rejected: Int, openFindings: OpenFindings? = nil
         ) {
+            self.openFindings = openFindings
             self.node = node
             self.online = online
             self.lastSeen = lastSeen
@@ -151,10 +154,14 @@ public struct StatusResult: Codable, Sendable, Equatable {
         public var rejected: Int
         /// The coordinator's newest change-log sequence number.
         public var seq: Int64
+        /// When records operators count last changed since the coordinator started (ISO 8601), if they did.
+        public var lastChange: String?
 
         public init(
-            townships: Int, online: Int, ballots: Int, findings: Int, contests: Int, openConflicts: Int, quarantined: Int, rejected: Int, seq: Int64
+            townships: Int, online: Int, ballots: Int, findings: Int, contests: Int, openConflicts: Int, quarantined: Int, rejected: Int, seq: Int64,
+            lastChange: String? = nil
         ) {
+            self.lastChange = lastChange
             self.rejected = rejected
             self.townships = townships
             self.online = online
@@ -167,12 +174,60 @@ public struct StatusResult: Codable, Sendable, Equatable {
         }
     }
 
+    /// Open findings by severity: how many findings with status open or investigating are of each level.
+    public struct OpenFindings: Codable, Sendable, Equatable {
+        public var low: Int
+        public var medium: Int
+        public var high: Int
+        public var critical: Int
+
+        /// Counts per level; zero where not given.
+        public init(low: Int = 0, medium: Int = 0, high: Int = 0, critical: Int = 0) {
+            self.low = low
+            self.medium = medium
+            self.high = high
+            self.critical = critical
+        }
+
+        /// All open findings, whatever their severity.
+        public var total: Int { low + medium + high + critical }
+    }
+
+    /// Something operators should notice, from the coordinator's ring of recent events.
+    public struct Event: Codable, Sendable, Equatable {
+        /// Increasing in the order the coordinator saw events, from 1 since it started.
+        public var id: Int64
+        /// ISO 8601.
+        public var at: String
+        /// `connected`, `offline`, `conflict`, `resolved`, `refused`, `quarantined`, `roundClosed` or `published`.
+        public var kind: String
+        /// The township it is about, if one.
+        public var township: String?
+        /// The record it is about, if one.
+        public var key: String?
+        /// One line for a person.
+        public var message: String
+
+        /// An event as the coordinator reports it.
+        public init(id: Int64, at: String, kind: String, township: String? = nil, key: String? = nil, message: String) {
+            self.id = id
+            self.at = at
+            self.kind = kind
+            self.township = township
+            self.key = key
+            self.message = message
+        }
+    }
+
     public var townships: [Township]
     public var totals: Totals
+    /// The newest events, newest first (absent from older coordinators).
+    public var events: [Event]?
 
-    public init(townships: [Township], totals: Totals) {
+    public init(townships: [Township], totals: Totals, events: [Event]? = nil) {
         self.townships = townships
         self.totals = totals
+        self.events = events
     }
 }
 

@@ -15,69 +15,84 @@ struct TownshipStoreOptions: ParsableArguments, SettingFlags {
 
     func open() throws -> Township {
         let settings = Settings(self, storage)
-        let node = try settings.nodeName(.node, missing: "Say which township this is with --node (for example --node township-03).")
+        let node = try settings.nodeName(
+            .node, missing: "Say which township this is with --node (for example --node township-03).")
         return Township(store: try DataOptions.openStore(node: node, settings))
     }
 }
 
-/// Runs a local write, turning a refused record into the CLI's one sentence.
-func writeLocally(_ body: () async throws -> Record) async throws {
+/// `--contest C --round R --station S --serial N`: which paper.
+struct PaperOptions: ParsableArguments {
+    @Option(help: "Contest id.") var contest: String
+    @Option(help: "Round id, e.g. vote-1.") var round: String
+    @Option(help: "Polling station id.") var station: String
+    @Option(help: "The paper's serial number.") var serial: Int64
+
+    /// The paper with these marks.
+    func ballot(choices: [String], valid: Bool) -> Ballot {
+        Ballot(contest: contest, round: round, station: station, serial: serial, choices: choices, valid: valid)
+    }
+}
+
+/// Runs a local write, turning a record the rules refuse into the CLI's one sentence.
+func writeLocally<T>(_ body: () async throws -> T) async throws -> T {
     do {
-        let record = try await body()
-        print("Recorded \(record.key) (clock \(record.clock)); the agent sends it to the coordinator when connected.")
+        return try await body()
     } catch let error as RecordError {
         throw CommandFailure("Not recorded: \(error.message).")
     }
 }
 
-struct BallotCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ballot", abstract: "Record ballot papers in the township's store.", subcommands: [Add.self])
+/// Checks a paper against its contest, when the township's store holds the contest already (it
+/// may not yet, offline): the contest must be this township's, the round one of its rounds, and a
+/// paper marked valid must name only its candidates, no more than it has seats. A paper a clerk
+/// judged spoilt is recorded `--invalid`, and counted as invalid.
+func checkPaper(_ ballot: Ballot, township: String, contests: [String: Contest]) -> String? {
+    guard let contest = contests[ballot.contest] else { return nil }
+    guard contest.township == township else {
+        return
+            "contest \(ballot.contest) is \(contest.township)'s election; a paper of \(township) would not count in it"
+    }
+    guard contest.rounds.contains(ballot.round) else {
+        return
+            "contest \(ballot.contest) has no round \(ballot.round); "
+            + "its rounds are \(contest.rounds.joined(separator: ", "))"
+    }
+    guard ballot.valid else { return nil }
+    let candidates = Set(contest.candidates.map(\.id))
+    if let stranger = ballot.choices.first(where: { !candidates.contains($0) }) {
+        return
+            "\(stranger) is not a candidate of \(ballot.contest) (\(contest.candidates.map(\.id).joined(separator: ", "))); "
+            + "a spoilt paper is recorded as invalid"
+    }
+    if Set(ballot.choices).count != ballot.choices.count {
+        return "the paper names a candidate twice; a spoilt paper is recorded as invalid"
+    }
+    if ballot.choices.count > contest.seats {
+        return
+            "the paper marks \(ballot.choices.count) candidates for \(contest.seats) seats; "
+            + "a spoilt paper is recorded as invalid"
+    }
+    return nil
+}
 
-    struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record one ballot paper.")
-        @OptionGroup var township: TownshipStoreOptions
-        @Option(help: "Contest id.") var contest: String
-        @Option(help: "Round id, e.g. vote-1.") var round: String
-        @Option(help: "Polling station id.") var station: String
-        @Option(help: "The paper's serial number.") var serial: Int64
-        @Option(name: .customLong("choice"), help: "A candidate id marked on the paper; repeatable.") var choices: [String] = []
-        @Flag(help: "The counting clerk judged the paper invalid.") var invalid = false
-
-        func run() async throws {
-            let office = try township.open()
-            try await writeLocally {
-                try await office.record(Ballot(contest: contest, round: round, station: station, serial: serial, choices: choices, valid: !invalid))
+extension Township {
+    /// The contests this store holds, by id.
+    func contests() async throws -> [String: Contest] {
+        let records = try await store.read { try $0.currentValues(kind: .contest) }
+        var contests: [String: Contest] = [:]
+        for current in records where !current.value.deleted {
+            if let id = current.value.key.split(separator: "/").last,
+                let contest = try? RecordRules.contest(current.value.data)
+            {
+                contests[String(id)] = contest
             }
         }
+        return contests
     }
 }
 
-struct FindingCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "finding", abstract: "Record inspection findings in the township's store.", subcommands: [Put.self])
-
-    struct Put: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Open or edit a finding about this township.")
-        @OptionGroup var township: TownshipStoreOptions
-        @Option(help: "The finding's id (its key is finding/TOWNSHIP/ID).") var id: String
-        @Option(help: "The inspection team.") var team: String
-        @Option(help: "What the finding is about, e.g. procedure or atmosphere.") var category: String
-        @Option(help: "low, medium, high or critical.") var severity: String
-        @Option(help: "open, investigating, resolved or dismissed.") var status = "open"
-        @Option(help: "One line.") var title: String
-        @Option(help: "Details.") var details = ""
-        @Option(name: .customLong("note"), help: "A note; repeatable.") var notes: [String] = []
-
-        func run() async throws {
-            guard let severity = Finding.Severity(rawValue: severity) else {
-                throw ValidationError("--severity must be low, medium, high or critical.")
-            }
-            guard let status = Finding.Status(rawValue: status) else {
-                throw ValidationError("--status must be open, investigating, resolved or dismissed.")
-            }
-            let office = try township.open()
-            try await writeLocally {
-                try await office.write(Finding(team: team, category: category, severity: severity, status: status, title: title, details: details, notes: notes), id: id)
-            }
-        }
-    }
+/// "Recorded KEY …; the agent sends it when connected."
+func recordedLine(_ record: Record, _ what: String = "Recorded") -> String {
+    "\(what) \(record.key) (clock \(record.clock)); the agent sends it to the coordinator when connected."
 }

@@ -7,16 +7,20 @@ struct Sunshine: AsyncParsableCommand {
         commandName: "sunshine",
         abstract: "Keeps a county's township election supervision in sync.",
         discussion: """
-            Township offices run `sunshine agent`, and clerks record with `sunshine ballot` and
-            `sunshine finding`; the county runs `sunshine coordinator` and operators use `status`, `tally`,
-            `conflicts`, `put`, `resolve` and `close-round`; the county's administrator creates certificates
-            with `sunshine certs` and copies a running node's store with `sunshine backup`. Try `sunshine demo`
-            for a county on this machine.
+            Start with `sunshine demo`: a whole county on this machine in under a minute.
+
+            Township offices run `sunshine agent`; their clerks record with `sunshine ballot`, `sunshine finding`
+            and check with `sunshine local status`, with or without network. The county runs `sunshine coordinator`;
+            its operators watch with `sunshine dashboard` and `status`, count with `tally`, publish with
+            `contest publish`, and settle with `conflicts`, `resolve`, `rejected` and `close-round`. The county's
+            administrator creates certificates with `sunshine certs` and copies a running node's store with
+            `sunshine backup`.
             """,
         subcommands: [
-            Certs.self, CoordinatorCommand.self, AgentCommand.self,
-            StatusCommand.self, TallyCommand.self, ConflictsCommand.self, PutCommand.self, ResolveCommand.self, CloseRoundCommand.self,
-            BallotCommand.self, FindingCommand.self, BackupCommand.self, DemoCommand.self,
+            DemoCommand.self, Certs.self, CoordinatorCommand.self, AgentCommand.self,
+            DashboardCommand.self, StatusCommand.self, TallyCommand.self, ContestCommand.self, ConflictsCommand.self, ResolveCommand.self,
+            RejectedCommand.self, CloseRoundCommand.self, PutCommand.self,
+            BallotCommand.self, FindingCommand.self, LocalCommand.self, BackupCommand.self,
         ]
     )
 

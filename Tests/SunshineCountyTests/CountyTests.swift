@@ -216,3 +216,52 @@ import Testing
     }
 }
 
+
+/// What operators watch beyond counts: the coordinator's ring of recent events.
+@Suite struct CountyEventTests {
+    @Test func theRingKeepsTheNewestEventsNewestFirst() {
+        let events = CountyEvents()
+        for number in 1...(CountyEvents.capacity + 5) {
+            events.record(.published, at: Date(timeIntervalSince1970: Double(number)), "event \(number)")
+        }
+        let latest = events.latest(3)
+        #expect(latest.map(\.message) == ["event 205", "event 204", "event 203"])
+        #expect(latest.first?.id == Int64(CountyEvents.capacity + 5))
+        #expect(events.latest(1_000).count == CountyEvents.capacity)
+        #expect(events.lastChange == Date(timeIntervalSince1970: 205))
+    }
+
+    @Test func townshipsComingAndGoingConflictsRoundsAndRefusalsAreEvents() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let agent = try NodeIdentity(node: "township-01", role: .agent)
+        county.connected(agent)
+        county.connected(agent)
+        county.disconnected(agent)
+        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
+        #expect(try await county.closeRound(contest: "committee-2026", round: "vote-1"))
+        let late = Record(
+            key: paper(1).key(township: "township-01"), kind: .ballot, township: "township-01", clock: VersionVector(["township-01": 1]),
+            origin: "township-01", at: "2026-11-24T09:30:00Z", data: paper(1).json
+        )
+        _ = try await county.push(.init(records: [late], after: 0, upto: 1), from: .init(node: "township-01", store: "s"))
+        county.disconnected(agent)
+        let status = try await county.status()
+        #expect(status.events.map(\.kind) == [.offline, .quarantined, .roundClosed, .published, .connected], "one connection of two closing is no event")
+        #expect(status.events[1].key == late.key)
+        #expect(status.totals.lastChange != nil)
+    }
+
+    @Test func statusCountsOpenFindingsBySeverity() async throws {
+        let store = InMemoryStore(node: "township-02")
+        let findings: [(String, Finding.Severity, Finding.Status)] = [("a", .high, .investigating), ("b", .high, .resolved), ("c", .low, .open)]
+        for (id, severity, status) in findings {
+            let finding = Finding(team: "t", category: "c", severity: severity, status: status, title: id)
+            try await store.write { try $0.write(kind: .finding, key: "finding/township-02/\(id)", township: "township-02", data: finding.json) }
+        }
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let records = try await store.read { try $0.outbox(of: "township-02", after: 0, limit: 10).map(\.record) }
+        _ = try await county.push(.init(records: records, after: 0, upto: 3), from: .init(node: "township-02", store: "s"))
+        let row = try #require(try await county.status().townships.first { $0.node == "township-02" })
+        #expect(row.openFindings == [.high: 1, .low: 1], "resolved findings are not open")
+    }
+}

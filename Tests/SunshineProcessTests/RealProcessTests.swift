@@ -105,6 +105,30 @@ import Glibc
     }
 }
 
+/// Processes opening a township's store at once — an agent starting as clerks record their first
+/// papers — all succeed, on one store with one identity.
+@Suite(.timeLimit(.minutes(2))) struct ConcurrentOpenTests {
+    @Test func clerksCreatingANewStoreAtOnceAllSucceed() async throws {
+        for round in 0..<3 {
+            let directory = NSTemporaryDirectory() + "sunshine-open-\(round)-" + UUID().uuidString
+            let results = try await withThrowingTaskGroup(of: (Int32, String).self) { group in
+                for serial in 1...8 {
+                    group.addTask {
+                        try runProcess(SunshineExecutable.path, [
+                            "ballot", "add", "--node", "township-01", "--data", directory, "--contest", "c", "--round", "vote-1",
+                            "--station", "s01", "--serial", "\(serial)", "--choice", "a",
+                        ])
+                    }
+                }
+                return try await group.reduce(into: [(Int32, String)]()) { $0.append($1) }
+            }
+            for (status, output) in results { #expect(status == 0, "\(output)") }
+            let store = try SQLiteStore(path: directory + "/township-01.sqlite", node: "township-01")
+            #expect(try await store.read { try $0.currentValues(kind: .ballot) }.count == 8)
+        }
+    }
+}
+
 /// The ballot keys whose `ballot add` succeeded.
 private final class Recorded: @unchecked Sendable {
     private var set: Set<String> = []

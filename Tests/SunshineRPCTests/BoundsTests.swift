@@ -93,3 +93,25 @@ private func eventually(seconds: Double = 20, _ condition: () async throws -> Bo
     }
     Issue.record("the condition did not hold within \(seconds) s")
 }
+
+/// A client never waits for ever on a peer that accepts TCP but never speaks TLS.
+@Suite(.timeLimit(.minutes(1))) struct ClientHandshakeTests {
+    @Test func aServerThatNeverCompletesTLSFailsTheClientAtTheHelloDeadline() async throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { _ in MultiThreadedEventLoopGroup.singleton.next().makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { silent.close(promise: nil) }
+        var options = RPCClient.Options()
+        options.rpc.connection.helloTimeout = .seconds(1)
+        let started = ContinuousClock.now
+        do {
+            try await withClient("township-01", pki: pki, to: Endpoint(host: "127.0.0.1", port: silent.localAddress!.port!), options: options) { _, _ in }
+            Issue.record("connected to a server that never spoke TLS")
+        } catch {
+            #expect("\(error)".contains("did not complete the TLS handshake within 1 s"), "\(error)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+}

@@ -54,9 +54,12 @@ final class Cluster: Sendable {
         }
     }
 
-    func startCoordinator(store: any ReplicaStore, port: Int = 0, heartbeat: TimeAmount = .seconds(2)) async throws -> Coordinator {
+    func startCoordinator(
+        store: any ReplicaStore, port: Int = 0, heartbeat: TimeAmount = .seconds(2), configure: (inout RPCServer.Configuration) -> Void = { _ in }
+    ) async throws -> Coordinator {
         var configuration = RPCServer.Configuration(listen: Endpoint(host: "127.0.0.1", port: port))
         configuration.rpc.heartbeat = heartbeat
+        configure(&configuration)
         let service = CoordinatorService(
             configuration: configuration,
             tls: try ClusterTLS.serverContext(NodeCredentials(pki: pki.directory, node: "coordinator")),

@@ -52,7 +52,7 @@ import Testing
         let faulty = FaultyStore(try cluster.store("coordinator"))
         let coordinator = try await cluster.startCoordinator(store: faulty)
         _ = try await coordinator.county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
-        faulty.failReads(1)
+        faulty.failReads(4)  // reads a hello causes fail too; the first pulls surely do
         let store = try cluster.store("township-01")
         let agent = try cluster.agent("township-01", store: store, coordinator: coordinator.endpoint)
         agent.start()
@@ -160,6 +160,26 @@ import Testing
             #expect(result.status == 0, "\(result.output)")
         }
         try await eventually("the clerk's ballots reach the county", seconds: 20) { try await coordinator.county.status().totals.ballots == 3 }
+        await agent.stop()
+        await coordinator.stop()
+    }
+}
+
+/// Who is online stays true when a session is refused.
+@Suite(.timeLimit(.minutes(2))) struct PresenceTests {
+    /// A second connection of a township that the coordinator refuses (every authenticated slot is
+    /// taken) must not count the township's first, working connection out.
+    @Test func aRefusedSecondConnectionLeavesTheTownshipOnline() async throws {
+        let cluster = try Cluster()
+        let coordinator = try await cluster.startCoordinator(store: try cluster.store("coordinator")) { $0.limits.established = 1 }
+        let agent = try cluster.agent("township-01", store: try cluster.store("township-01"), coordinator: coordinator.endpoint)
+        agent.start()
+        try await eventually("township-01 is online") { try await coordinator.county.status().townships.first { $0.node == "township-01" }?.online == true }
+        await #expect(throws: (any Error).self) {
+            try await cluster.connect(as: "township-01", role: .agent, to: coordinator.endpoint) { _ in }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await coordinator.county.status().townships.first { $0.node == "township-01" }?.online == true)
         await agent.stop()
         await coordinator.stop()
     }

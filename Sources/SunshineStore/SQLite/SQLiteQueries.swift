@@ -473,7 +473,12 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     }
 
     /// Gives a store that has none (a new file, or one from before store ids) its identity.
+    /// Only the first of two processes creating the file at once gives it its id: the other's
+    /// insert changes nothing.
     func ensureIdentity() throws {
-        if try meta(Meta.storeID) == nil { try renewIdentity() }
+        let fresh = StoreIdentity.fresh(for: node)
+        try db.execute(sql: "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?), (?, ?)", arguments: [
+            Meta.storeID, fresh.storeID, Meta.actor, fresh.actor,
+        ])
     }
 }

@@ -24,12 +24,31 @@ public final class SQLiteStore: ReplicaStore {
             // GRDB's WAL set-up sets synchronous = NORMAL after prepareDatabase; FULL must be set
             // on the writer afterwards, outside a transaction (DESIGN §3.8).
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            try Schema.migrator.migrate(pool)
+            try Self.migrate(pool)
             try pool.write { db in try SQLiteTransaction(db: db, node: node, decoded: DecodeCounter()).ensureIdentity() }
             // Touch a data page, so a damaged file is refused now rather than at the first write.
             _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM version LIMIT 1") }
+        } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL].contains(error.resultCode) {
+            // A file another program holds locked, or a full disk, is not a damaged store.
+            throw Self.explanation(of: error, path: path)
         } catch {
             throw StoreError.unreadable(path, error)
+        }
+    }
+
+    /// Brings the file's tables up to date. GRDB's migrator reads which migrations are applied
+    /// outside the transaction that applies one, so two processes opening a new file at the same
+    /// moment — an agent and a clerk's first `ballot add` — can both try the same migration; the one
+    /// that loses sees the other's work when it tries again.
+    private static func migrate(_ pool: DatabasePool) throws {
+        var attempt = 0
+        while true {
+            do {
+                return try Schema.migrator.migrate(pool)
+            } catch let error as DatabaseError where attempt < 20 && error.resultCode == .SQLITE_ERROR {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.05)
+            }
         }
     }
 
@@ -66,19 +85,24 @@ public final class SQLiteStore: ReplicaStore {
         do {
             return try await body()
         } catch let error as DatabaseError {
-            switch error.resultCode {
-            case .SQLITE_BUSY, .SQLITE_LOCKED:
-                throw StoreError(
-                    "The database \(path) is busy: another program held it locked for more than 10 s; nothing was written, try again.",
-                    reason: .busy
-                )
-            case .SQLITE_FULL:
-                throw StoreError("The disk holding \(path) is full; nothing was written. Free some space and try again.", reason: .full)
-            case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-                throw StoreError.unreadable(path, error)
-            default:
-                throw StoreError("The database \(path) failed: \(error.message ?? "\(error.resultCode)"); nothing was written.")
-            }
+            throw Self.explanation(of: error, path: path)
+        }
+    }
+
+    /// The sentence for what SQLite said about the file at `path`.
+    private static func explanation(of error: DatabaseError, path: String) -> StoreError {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return StoreError(
+                "The database \(path) is busy: another program held it locked for more than 10 s; nothing was written, try again.",
+                reason: .busy
+            )
+        case .SQLITE_FULL:
+            return StoreError("The disk holding \(path) is full; nothing was written. Free some space and try again.", reason: .full)
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return StoreError.unreadable(path, error)
+        default:
+            return StoreError("The database \(path) failed: \(error.message ?? "\(error.resultCode)"); nothing was written.")
         }
     }
 }

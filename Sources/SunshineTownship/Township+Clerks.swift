@@ -1,0 +1,96 @@
+import SunshineModel
+import SunshineStore
+
+/// What a township's clerks read and write beyond single papers: a sheet of papers at once,
+/// findings opened and edited by id, and the lists of both with whether each reached the county.
+extension Township {
+    /// Records several papers in one transaction: all of them, or — when one's serial is in use —
+    /// none (``TownshipError/serialInUse(key:held:)`` for the first such paper).
+    @discardableResult
+    public func record(_ ballots: [Ballot]) async throws -> [Record] {
+        try await store.write { tx in
+            try ballots.map { ballot in
+                let key = ballot.key(township: tx.node)
+                if let held = try tx.current(of: key) { throw TownshipError.serialInUse(key: key, held: held.value) }
+                return try tx.write(kind: .ballot, key: key, township: tx.node, data: ballot.json)
+            }
+        }
+    }
+
+    /// Opens a new finding about this township under `id`; refuses an id already used.
+    @discardableResult
+    public func open(_ finding: Finding, id: String) async throws -> Record {
+        try await store.write { tx in
+            let key = Self.findingKey(township: tx.node, id: id)
+            if try tx.current(of: key) != nil { throw TownshipError.findingExists(key: key) }
+            return try tx.write(kind: .finding, key: key, township: tx.node, data: finding.json)
+        }
+    }
+
+    /// Edits this township's finding `id`: `change` is applied to the value every node shows now
+    /// (the merged one, while a conflict is open), and the result written over every version held.
+    @discardableResult
+    public func editFinding(_ id: String, _ change: @Sendable (inout Finding) -> Void) async throws -> Record {
+        try await store.write { tx in
+            let key = Self.findingKey(township: tx.node, id: id)
+            guard let held = try tx.current(of: key), !held.value.deleted,
+                var finding = try? RecordRules.finding(held.value.data)
+            else {
+                throw TownshipError.noSuchFinding(key: key)
+            }
+            change(&finding)
+            return try tx.write(kind: .finding, key: key, township: tx.node, data: finding.json)
+        }
+    }
+
+    /// The key of this township's finding `id`.
+    public static func findingKey(township: String, id: String) -> String { "finding/\(township)/\(id)" }
+
+    /// This township's papers as recorded here, voided ones included, by key.
+    public func ballots() async throws -> [LocalRecord<Ballot>] {
+        try await localRecords(kind: .ballot, all: false) { try? RecordRules.ballot($0) }
+    }
+
+    /// The findings held here: this township's own, or with `all` every township's (findings are county-wide).
+    public func findings(all: Bool = false) async throws -> [LocalRecord<Finding>] {
+        try await localRecords(kind: .finding, all: all) { try? RecordRules.finding($0) }
+    }
+
+    private func localRecords<Value: Sendable>(
+        kind: RecordKind, all: Bool, _ read: @escaping @Sendable (JSONValue) -> Value?
+    ) async throws -> [LocalRecord<Value>] {
+        let node = self.node
+        return try await store.read { reader in
+            let acked = try reader.checkpoint(Self.acked)
+            var unsent: Set<String> = []
+            var after = acked
+            while true {
+                let page = try reader.outbox(of: node, after: after, limit: 5_000)
+                guard let last = page.last else { break }
+                unsent.formUnion(page.map(\.record.key))
+                after = last.seq
+            }
+            return try reader.currentRecords(kind: kind).compactMap { current in
+                let record = current.value
+                guard all || record.township == node, let value = read(record.data) else { return nil }
+                return LocalRecord(
+                    record: record, value: value, quarantined: current.quarantined, inConflict: current.inConflict,
+                    sent: record.origin != node || !unsent.contains(record.key)
+                )
+            }
+        }
+    }
+}
+
+/// A record as a township's store holds it: its current version, read as its kind, and where it stands.
+public struct LocalRecord<Value: Sendable>: Sendable {
+    /// The version every node shows now.
+    public var record: Record
+    public var value: Value
+    /// Held aside: a duplicated serial, or a ballot after its round closed.
+    public var quarantined: Bool
+    /// Versions that disagree are held; an operator (or a later edit here) ends it.
+    public var inConflict: Bool
+    /// The county acknowledged it — or it came from the county.
+    public var sent: Bool
+}

@@ -1,0 +1,283 @@
+import Foundation
+import SunshineModel
+import SunshineStore
+import SunshineTestSupport
+import SunshineTownship
+import SunshineWire
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The clerks' commands, run as the built `sunshine` binary on a township's own store, with no
+/// coordinator and no agent running — and then, for `local status`, once the agent has synced.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ClerkCommandTests {
+    private let county: TestCounty
+    private var clerk: [String] { county.clerk("township-01") }
+
+    init() throws {
+        county = try TestCounty()
+    }
+
+    private func papers() async throws -> [BallotListShape.Entry] {
+        let run = try await sunshine(["ballot", "list", "--json"] + clerk)
+        #expect(run.status == 0, "\(run)")
+        return try run.json(BallotListShape.self).ballots
+    }
+
+    private let paperFlags = ["--contest", "committee-2026", "--round", "vote-1", "--station", "s01", "--serial", "7"]
+
+    @Test func aSecondPaperWithAUsedSerialIsRefusedAndTheFirstCanBeCorrectedOrVoided() async throws {
+        let first = try await sunshine(["ballot", "add"] + clerk + paperFlags + ["--choice", "cand-01"])
+        #expect(
+            first.status == 0 && first.stdout.contains("Recorded ballot/township-01/committee-2026/vote-1/s01/000007"),
+            "\(first)")
+        let second = try await sunshine(["ballot", "add"] + clerk + paperFlags + ["--choice", "cand-02"])
+        #expect(second.status != 0)
+        #expect(
+            second.stderr.contains(
+                "A paper is already recorded as ballot/township-01/committee-2026/vote-1/s01/000007 (choices: cand-01)"),
+            "\(second)")
+        #expect(second.isClean)
+
+        let corrected = try await sunshine(
+            ["ballot", "correct"] + clerk + paperFlags + [
+                "--choice", "cand-02", "--reason", "entered cand-01 for cand-02",
+            ])
+        #expect(corrected.status == 0 && corrected.stdout.contains("Corrected"), "\(corrected)")
+        #expect(try await papers().map(\.choices) == [["cand-02"]])
+        #expect(try await papers().first?.correction == "entered cand-01 for cand-02")
+
+        let voided = try await sunshine(["ballot", "void"] + clerk + paperFlags + ["--reason", "recorded by mistake"])
+        #expect(voided.status == 0, "\(voided)")
+        let list = try await sunshine(["ballot", "list"] + clerk)
+        #expect(list.stdout.contains("void") && list.stdout.contains("not yet"), "\(list)")
+        #expect(try await papers().first?.voided == true)
+        #expect(
+            try await validate(
+                try await sunshine(["ballot", "list", "--json"] + clerk).stdout, against: "cli/ballot-list.schema.json"
+            ).status == 0)
+    }
+
+    @Test func aSheetIsWrittenWholeOrNotAtAllAndABadRowIsNamedByItsLine() async throws {
+        let sheet = county.pki.directory.path + "/papers.csv"
+        try """
+        contest,round,station,serial,choices,valid
+        committee-2026,vote-1,s01,1,cand-01;cand-02,yes
+        committee-2026,vote-1,s01,2,"cand-03",yes
+        committee-2026,vote-1,s01,two,cand-01,yes
+        committee-2026,vote-1,s01,3,,no
+        committee-2026,vote-1,s01,1,cand-02,yes
+
+        """.write(toFile: sheet, atomically: true, encoding: .utf8)
+        let refused = try await sunshine(["ballot", "import", sheet] + clerk)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("has 2 invalid rows, so nothing from it was written"), "\(refused)")
+        #expect(refused.stderr.contains("line 4: serial \"two\" is not a whole number"))
+        #expect(refused.stderr.contains("line 6: the same paper as line 2"))
+        #expect(try await papers().isEmpty, "nothing from the sheet was written")
+
+        let skipped = try await sunshine(["ballot", "import", "--skip-invalid", "--json", sheet] + clerk)
+        #expect(skipped.status == 0, "\(skipped)")
+        let result = try skipped.json(ImportShape.self)
+        #expect(result.recorded.count == 3 && result.skipped.map(\.line) == [4, 6])
+        #expect(try await validate(skipped.stdout, against: "cli/ballot-import.schema.json").status == 0)
+        #expect(try await papers().map(\.serial) == [1, 2, 3])
+        #expect(try await papers().map(\.valid) == [true, true, false])
+
+        let again = try await sunshine(["ballot", "import", sheet] + clerk)
+        #expect(
+            again.stderr.contains(
+                "line 2: a paper is already recorded as ballot/township-01/committee-2026/vote-1/s01/000001"),
+            "\(again)")
+
+        let header = county.pki.directory.path + "/header.csv"
+        try "contest,round,serial,choice\nc,r,1,a\n".write(toFile: header, atomically: true, encoding: .utf8)
+        let bad = try await sunshine(["ballot", "import", header] + clerk)
+        #expect(bad.status != 0)
+        #expect(
+            bad.stderr.contains("line 1: the header lacks station, choices and has unknown columns choice"), "\(bad)")
+        #expect(bad.isClean && refused.isClean)
+    }
+
+    @Test func aPaperIsCheckedAgainstItsContestWhenTheStoreHoldsIt() async throws {
+        let store = try county.store("township-01")
+        let contest = Record(
+            key: Contest.key("committee-2026"), kind: .contest, township: "county",
+            clock: VersionVector(["coordinator": 1]),
+            origin: "coordinator", at: "2026-11-24T08:00:00Z", data: sampleContest.json
+        )
+        try await store.write { try $0.apply(contest) }
+        let stranger = try await sunshine(["ballot", "add"] + clerk + paperFlags + ["--choice", "cand-09"])
+        #expect(
+            stranger.status != 0 && stranger.stderr.contains("cand-09 is not a candidate of committee-2026"),
+            "\(stranger)")
+        let spoilt = try await sunshine(["ballot", "add"] + clerk + paperFlags + ["--choice", "cand-09", "--invalid"])
+        #expect(spoilt.status == 0, "a spoilt paper is recorded as invalid: \(spoilt)")
+        let round = try await sunshine(
+            ["ballot", "add"] + clerk + [
+                "--contest", "committee-2026", "--round", "vote-7", "--station", "s1", "--serial", "1",
+            ])
+        #expect(
+            round.stderr.contains("contest committee-2026 has no round vote-7; its rounds are vote-1, vote-2"),
+            "\(round)")
+    }
+
+    @Test func findingsAreOpenedEditedAnnotatedAndListed() async throws {
+        let opened = try await sunshine(
+            [
+                "finding", "open", "--team", "team-01", "--category", "procedure", "--severity", "medium",
+                "--title", "Seal number differs",
+            ] + clerk)
+        #expect(opened.status == 0 && opened.stdout.contains("Opened finding/township-01/f-001"), "\(opened)")
+        let updated = try await sunshine(
+            ["finding", "update", "f-001", "--severity", "high", "--status", "investigating"] + clerk)
+        #expect(updated.status == 0, "\(updated)")
+        let noted = try await sunshine(["finding", "note", "f-001", "Photographed the seal."] + clerk)
+        #expect(noted.status == 0, "\(noted)")
+        let json = try await sunshine(["finding", "list", "--json"] + clerk)
+        let finding = try #require(try json.json(FindingListShape.self).findings.first)
+        #expect(
+            (finding.id, finding.severity, finding.status, finding.notes) == (
+                "f-001", "high", "investigating", ["Photographed the seal."]
+            ))
+        #expect(finding.title == "Seal number differs" && !finding.sent)
+        #expect(try await validate(json.stdout, against: "cli/finding-list.schema.json").status == 0)
+        let table = try await sunshine(["finding", "list"] + clerk)
+        #expect(table.stdout.contains("f-001") && table.stdout.contains("investigating"), "\(table)")
+
+        let twice = try await sunshine(
+            ["finding", "open", "--id", "f-001", "--team", "t", "--category", "c", "--severity", "low", "--title", "x"]
+                + clerk)
+        #expect(
+            twice.status != 0 && twice.stderr.contains("A finding is already recorded as finding/township-01/f-001"),
+            "\(twice)")
+        let missing = try await sunshine(["finding", "note", "f-404", "text"] + clerk)
+        #expect(
+            missing.status != 0
+                && missing.stderr.contains("No finding of this township is recorded as finding/township-01/f-404"),
+            "\(missing)")
+    }
+
+    @Test func localStatusSaysWhetherTheBallotsReachedTheCounty() async throws {
+        _ = try await sunshine(["ballot", "add"] + clerk + paperFlags + ["--choice", "cand-01"])
+        let before = try await sunshine(["local", "status"] + clerk)
+        #expect(before.status == 0 && before.stdout.contains("Not yet: this store has never synced"), "\(before)")
+        try await county.startCoordinator()
+        try await county.publish(sampleContest, id: "committee-2026")
+        try await county.coordinator!.county.closeRound(contest: "committee-2026", round: "vote-1")
+        try county.startAgent("township-01")
+        try await county.waitUntilSent("township-01")
+        await county.stopAll()
+
+        let after = try await sunshine(["local", "status"] + clerk)
+        #expect(
+            after.stdout.contains(
+                "Yes: everything recorded here reached the county, but it refused 1 version (below)."), "\(after)")
+        #expect(after.stdout.contains("round_closed"))
+        let json = try await sunshine(["local", "status", "--json"] + clerk)
+        let status = try json.json(LocalStatusShape.self)
+        #expect(status.unsent == 0 && status.ballots == 1 && status.refusedTotal == 1 && status.lastSync != nil)
+        #expect(try await validate(json.stdout, against: "cli/local-status.schema.json").status == 0)
+    }
+
+    @Test func aBusyDatabaseIsSaidInOneSentence() async throws {
+        _ = try await sunshine(["ballot", "add"] + clerk + paperFlags + ["--choice", "cand-01"])
+        let store = try county.store("township-01")
+        let holding = Task {
+            try await store.write { tx in
+                try tx.setCheckpoint("held-by-the-test", to: 1)
+                Thread.sleep(forTimeInterval: 13)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let run = try await sunshine(
+            ["ballot", "add"] + clerk + ["--contest", "c", "--round", "r", "--station", "s", "--serial", "1"])
+        _ = try await holding.value
+        #expect(run.status != 0)
+        #expect(
+            run.stderr.contains(
+                "is busy: another program held it locked for more than 10 s; nothing was written, try again."), "\(run)"
+        )
+        #expect(run.isClean)
+    }
+
+    @Test(.enabled(if: ClerkCommandTests.canMount, "needs root to mount a small tmpfs"))
+    func aFullDiskIsSaidInOneSentence() async throws {
+        let mountPoint = NSTemporaryDirectory() + "sunshine-full-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        #expect(try runProcess("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint]).status == 0)
+        defer {
+            _ = try? runProcess("umount", ["-l", mountPoint])
+            try? FileManager.default.removeItem(atPath: mountPoint)
+        }
+        let flags = ["--node", "township-01", "--data", mountPoint]
+        #expect(try await sunshine(["ballot", "add"] + flags + paperFlags + ["--choice", "cand-01"]).status == 0)
+        // The agent has the store open (its WAL and shared memory exist); then the disk fills up.
+        let agentsStore = try SQLiteStore(path: mountPoint + "/township-01.sqlite", node: "township-01")
+        _ = try await agentsStore.read { try $0.latestSeq() }
+        let filler =
+            FileHandle(forWritingAtPath: mountPoint + "/filler")
+            ?? {
+                FileManager.default.createFile(atPath: mountPoint + "/filler", contents: nil)
+                return FileHandle(forWritingAtPath: mountPoint + "/filler")!
+            }()
+        let block = Data(count: 4096)
+        while (try? filler.write(contentsOf: block)) != nil {}
+        try? filler.close()
+        let sheet = (1...50).map { "committee-2026,vote-1,s02,\($0),cand-01;cand-02" }.joined(separator: "\n")
+        let run = try await sunshine(
+            ["ballot", "import", "-"] + flags, input: "contest,round,station,serial,choices\n" + sheet)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("is full; nothing was written. Free some space and try again."), "\(run)")
+        #expect(run.isClean)
+        withExtendedLifetime(agentsStore) {}
+    }
+
+    static var canMount: Bool { geteuid() == 0 }
+}
+
+private struct BallotListShape: Decodable {
+    struct Entry: Decodable {
+        var key: String
+        var serial: Int64
+        var choices: [String]
+        var valid: Bool
+        var correction: String?
+        var voided: Bool
+        var sent: Bool
+    }
+
+    var ballots: [Entry]
+}
+
+private struct ImportShape: Decodable {
+    struct Skipped: Decodable {
+        var line: Int
+        var message: String
+    }
+
+    var recorded: [String]
+    var skipped: [Skipped]
+}
+
+private struct FindingListShape: Decodable {
+    struct Entry: Decodable {
+        var id: String
+        var severity: String
+        var status: String
+        var title: String
+        var notes: [String]
+        var sent: Bool
+    }
+
+    var findings: [Entry]
+}
+
+private struct LocalStatusShape: Decodable {
+    var ballots: Int
+    var unsent: Int64
+    var refusedTotal: Int
+    var lastSync: String?
+}
