@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import SunshineCoordinator
 import SunshineModel
+import SunshinePKI
 import SunshineRPC
 import SunshineStore
 import SunshineTownship
@@ -26,8 +27,7 @@ enum ChildMode {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
             let address = try await service.server.localAddress()
-            print("port \(address.port ?? 0)")
-            fflush(stdout)
+            emit("port \(address.port ?? 0)")
             try await group.next()
         }
     }
@@ -45,9 +45,7 @@ enum ChildMode {
         }
         let count = Int(rate * duration)
         let interval = UInt64(1e9 / rate)
-        let output = Mutex<Void>(())
-        print("ready")
-        fflush(stdout)
+        emit("ready")
         let start = monotonicNanos() + 20_000_000
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, office) in offices.enumerated() {
@@ -62,18 +60,20 @@ enum ChildMode {
                         try await office.record(Papers.ballot(serial, township: office.node))
                         let committed = monotonicNanos()
                         let seq = try await office.store.read { try $0.latestSeq() }
-                        output.withLock { _ in
-                            print("\(office.node) \(seq) \(committed)")
-                            fflush(stdout)
-                        }
+                        // One write(2) of a short line: whole, even from several tasks at once.
+                        emit("\(office.node) \(seq) \(committed)")
                     }
                 }
             }
             try await group.waitForAll()
         }
-        print("done")
-        fflush(stdout)
+        emit("done")
     }
+}
+
+/// Writes one line to standard output at once (the parent reads it as it comes).
+func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 extension BenchPKI {

@@ -25,7 +25,7 @@ extension Bench {
         let alone = try await runLive(directory: directory, port: port, label: "alone")
         let idleRSS = residentBytes(of: coordinator.pid) ?? 0
         let pki = self.pki
-        let established = Mutex(0)
+        let established = SharedCount()
         let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
         let gate = AsyncSemaphore(64)
         return try await withThrowingTaskGroup(of: Void.self, returning: [Row].self) { group in
@@ -33,12 +33,12 @@ extension Bench {
             for node in nodes {
                 group.addTask {
                     await gate.wait()
-                    var released = false
-                    defer { if !released { gate.signal() } }
+                    let released = SharedCount()
+                    defer { if released.value == 0 { gate.signal() } }
                     try await withClient(node: node, role: .agent, to: endpoint, pki: pki, store: "bench-\(node)") { connection in
+                        released.add()
                         gate.signal()
-                        released = true
-                        established.withLock { $0 += 1 }
+                        established.add()
                         readyContinuation.yield()
                         try await connection.waitUntilClosed()
                     }
@@ -54,7 +54,7 @@ extension Bench {
             try await Task.sleep(for: .seconds(sizes.name == "tiny" ? 1 : 6))
             let loadedRSS = residentBytes(of: coordinator.pid) ?? 0
             let busy = try await runLive(directory: directory, port: port, label: "busy", firstSerial: 500_000)
-            let stillOpen = established.withLock { $0 }
+            let stillOpen = established.value
             let finalRSS = max(loadedRSS, residentBytes(of: coordinator.pid) ?? 0)
             group.cancelAll()
             try? await group.waitForAll()
@@ -182,6 +182,13 @@ extension Bench {
             ),
         ]
     }
+}
+
+/// A count shared by tasks.
+final class SharedCount: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }
 
 /// A counting semaphore for tasks.
