@@ -1,6 +1,7 @@
 import Foundation
 
 // sunshine-bench [SCENARIO…] [--tiny] [--reps N] [--json FILE] [--data DIR] [--sunshine PATH]
+//                [--province TOWNSHIPS]
 //
 // Scenarios: 1 roundtrip, 2 pipeline, 3 durable, 4 catchup, 5 live, 6 clerk, 7 connections,
 // 8 province (all by default). Every figure is printed beside its baseline from the same run.
@@ -20,6 +21,7 @@ func usage() -> Never {
     let names = scenarios.map { "\($0.number)|\($0.name)" }.joined(separator: " ")
     FileHandle.standardError.write(Data("""
         usage: sunshine-bench [SCENARIO…] [--tiny] [--reps N] [--json FILE] [--data DIR] [--sunshine PATH]
+                              [--province TOWNSHIPS]
         scenarios: \(names) (default: all)
 
         """.utf8))
@@ -89,6 +91,7 @@ func main() async -> Int32 {
         case "--json": json = value()
         case "--data": data = value()
         case "--sunshine": sunshinePath = value()
+        case "--province": sizes.provinceTownships = Int(value()) ?? { usage() }()
         case "-h", "--help": usage()
         default:
             guard let scenario = scenarios.first(where: { $0.number == argument || $0.name == argument }) else { usage() }
