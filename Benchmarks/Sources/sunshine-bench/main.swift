@@ -31,9 +31,13 @@ func usage() -> Never {
 /// Where the `sunshine` executable is: --sunshine, else next to this one, else the root's builds.
 func findSunshine(_ given: String?) -> String? {
     if let given { return given }
-    let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    let cwd = FileManager.default.currentDirectoryPath
+    // Built beside this executable (`swift build -c release --product sunshine` in Benchmarks/),
+    // else the root package's builds, seen from Benchmarks/ or from the root.
     let candidates = [
-        "\(here)/sunshine", "\(here)/../../../.build/release/sunshine", "\(here)/../../../.build/debug/sunshine",
+        "\(here)/sunshine", "\(cwd)/../.build/release/sunshine", "\(cwd)/.build/release/sunshine",
+        "\(cwd)/../.build/debug/sunshine", "\(cwd)/.build/debug/sunshine",
     ]
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }.map { URL(fileURLWithPath: $0).standardized.path }
 }
