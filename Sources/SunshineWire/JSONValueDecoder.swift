@@ -9,7 +9,9 @@ import SunshineModel
 /// a whole number in range, unknown members are ignored, and errors carry the same coding paths.
 public enum JSONValueDecoder {
     /// Decodes `type` from `value`; `codingPath` names where `value` sits in its message (for errors).
-    public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: [any CodingKey] = []) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: [any CodingKey] = [])
+        throws -> T
+    {
         try ValueDecoder(value, codingPath).unbox(type)
     }
 }
@@ -58,7 +60,10 @@ private struct ValueDecoder: Decoder {
 
     func mismatch(_ type: Any.Type) -> DecodingError {
         DecodingError.typeMismatch(
-            type, .init(codingPath: codingPath, debugDescription: "Expected to decode \(type) but found \(value.kindName) instead.")
+            type,
+            .init(
+                codingPath: codingPath,
+                debugDescription: "Expected to decode \(type) but found \(value.kindName) instead.")
         )
     }
 
@@ -149,7 +154,9 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return try ValueDecoder(value, codingPath + [key]).unbox(type)
     }
 
-    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
         try decoder(for: key).container(keyedBy: type)
     }
 
@@ -183,7 +190,9 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(
                 type,
-                .init(codingPath: codingPath + [WireKey(intValue: currentIndex)], debugDescription: "Unkeyed container is at end.")
+                .init(
+                    codingPath: codingPath + [WireKey(intValue: currentIndex)],
+                    debugDescription: "Unkeyed container is at end.")
             )
         }
         defer { currentIndex += 1 }
@@ -203,7 +212,9 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
         try next(type).unbox(type)
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<
+        NestedKey
+    > {
         try next([String: JSONValue].self).container(keyedBy: type)
     }
 

@@ -46,12 +46,14 @@ private final class EncodingNode {
         case let int as UInt32: content = .value(.int(Int64(int)))
         case let int as UInt64:
             guard let exact = Int64(exactly: int) else {
-                throw EncodingError.invalidValue(int, .init(codingPath: codingPath, debugDescription: "\(int) is out of range."))
+                throw EncodingError.invalidValue(
+                    int, .init(codingPath: codingPath, debugDescription: "\(int) is out of range."))
             }
             content = .value(.int(exact))
         case let double as Double:
             guard double.isFinite else {
-                throw EncodingError.invalidValue(double, .init(codingPath: codingPath, debugDescription: "\(double) is not a JSON number."))
+                throw EncodingError.invalidValue(
+                    double, .init(codingPath: codingPath, debugDescription: "\(double) is not a JSON number."))
             }
             content = .value(.double(double))
         default:
@@ -116,7 +118,9 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         try node.member(key.stringValue).encode(value, codingPath: codingPath + [key])
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+        -> KeyedEncodingContainer<NestedKey>
+    {
         ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
     }
 
@@ -150,9 +154,12 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
         try node.append().encode(value, codingPath: codingPath + [WireKey(intValue: index)])
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<
+        NestedKey
+    > {
         let index = count
-        return ValueEncoder(node: node.append(), codingPath: codingPath + [WireKey(intValue: index)]).container(keyedBy: keyType)
+        return ValueEncoder(node: node.append(), codingPath: codingPath + [WireKey(intValue: index)]).container(
+            keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {

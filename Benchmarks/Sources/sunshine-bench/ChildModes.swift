@@ -1,11 +1,11 @@
 import Foundation
-import Synchronization
 import SunshineCoordinator
 import SunshineModel
 import SunshinePKI
 import SunshineRPC
 import SunshineStore
 import SunshineTownship
+import Synchronization
 
 /// The processes a scenario starts beside itself, as modes of this executable.
 enum ChildMode {
@@ -21,7 +21,8 @@ enum ChildMode {
         configuration.limits.pending = 2_048
         configuration.limits.pendingPerAddress = 2_048
         let service = CoordinatorService(
-            configuration: configuration, tls: try ClusterTLS.serverContext(pki.credentials("coordinator")), store: store,
+            configuration: configuration, tls: try ClusterTLS.serverContext(pki.credentials("coordinator")),
+            store: store,
             logger: quietLogger("bench.coordinator")
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -32,13 +33,13 @@ enum ChildMode {
         }
     }
 
-    /// `clerk DIR PREFIX TOWNSHIPS RATE SECONDS FIRST`: each township's clerk records RATE ballots a second
+    /// `write-ballots DIR PREFIX TOWNSHIPS RATE SECONDS FIRST`: each township's clerk records RATE ballots a second
     /// for SECONDS through ``Township/record(_:)`` — the path of `sunshine ballot add` — into
     /// `DIR/PREFIX-NODE.sqlite`, serials from FIRST, and prints `NODE SEQ NANOS` once each commit returned.
     static func clerk(_ arguments: [String]) async throws {
         guard arguments.count == 6, let townships = Int(arguments[2]), let rate = Double(arguments[3]),
             let duration = Double(arguments[4]), let first = Int(arguments[5])
-        else { throw BenchError("clerk DIR PREFIX TOWNSHIPS RATE SECONDS FIRST") }
+        else { throw BenchError("write-ballots DIR PREFIX TOWNSHIPS RATE SECONDS FIRST") }
         let nodes = NodeName.townships(townships)
         let offices = try nodes.map { node in
             Township(store: try SQLiteStore(path: "\(arguments[0])/\(arguments[1])-\(node).sqlite", node: node))

@@ -71,7 +71,8 @@ struct BenchPKI: Sendable {
     func issueAgents(_ nodes: [String]) throws {
         let authority = try directory.loadAuthority()
         for node in nodes {
-            try directory.write(authority.issue(try NodeIdentity(node: node, role: .agent), hosts: []), for: node, force: true)
+            try directory.write(
+                authority.issue(try NodeIdentity(node: node, role: .agent), hosts: []), for: node, force: true)
         }
     }
 }
@@ -92,7 +93,8 @@ enum Papers {
 
     /// The paper with serial `serial`, its choices varying with it.
     static func ballot(_ serial: Int, township: String) -> Ballot {
-        var generator = SplitMix(seed: UInt64(serial) &* 0x9E37_79B9 &+ UInt64(township.utf8.reduce(0) { $0 &* 31 &+ Int($1) } & 0xffff))
+        var generator = SplitMix(
+            seed: UInt64(serial) &* 0x9E37_79B9 &+ UInt64(township.utf8.reduce(0) { $0 &* 31 &+ Int($1) } & 0xffff))
         var choices: [String] = []
         while choices.count < 3 {
             let pick = candidates[Int(generator.next() % UInt64(candidates.count))]
@@ -116,7 +118,9 @@ enum Papers {
 
     /// Writes `count` papers into a township's store, `chunk` per transaction, through the store's
     /// own write path (clock, validation, change log).
-    static func fill(_ store: any ReplicaStore, township: String, count: Int, from first: Int = 1, chunk: Int = 1_000) async throws {
+    static func fill(_ store: any ReplicaStore, township: String, count: Int, from first: Int = 1, chunk: Int = 1_000)
+        async throws
+    {
         var serial = first
         while serial < first + count {
             let end = min(serial + chunk, first + count)
@@ -124,7 +128,8 @@ enum Papers {
             try await store.write { tx in
                 for s in range {
                     let paper = ballot(s, township: township)
-                    try tx.write(kind: .ballot, key: paper.key(township: township), township: township, data: paper.json)
+                    try tx.write(
+                        kind: .ballot, key: paper.key(township: township), township: township, data: paper.json)
                 }
             }
             serial = end

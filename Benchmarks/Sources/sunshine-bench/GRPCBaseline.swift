@@ -129,7 +129,8 @@ struct GRPCPair {
         for _ in 0..<count {
             let start = monotonicNanos()
             _ = try await client.unary(
-                request: ClientRequest(message: GPing()), descriptor: BenchService.ping, serializer: JSONSerializer<GPing>(),
+                request: ClientRequest(message: GPing()), descriptor: BenchService.ping,
+                serializer: JSONSerializer<GPing>(),
                 deserializer: JSONDeserializer<GEmpty>(), options: .defaults
             ) { response in try response.message }
             samples.append(Double(monotonicNanos() - start) / 1_000)
@@ -138,7 +139,9 @@ struct GRPCPair {
     }
 
     /// One client-streaming call carrying every record; the seconds it took.
-    static func stream(_ client: GRPCClient<HTTP2ClientTransport.Posix>, records: [GBallotRecord]) async throws -> Double {
+    static func stream(_ client: GRPCClient<HTTP2ClientTransport.Posix>, records: [GBallotRecord]) async throws
+        -> Double
+    {
         let start = monotonicNanos()
         let summary = try await client.clientStreaming(
             request: StreamingClientRequest(of: GBallotRecord.self) { writer in

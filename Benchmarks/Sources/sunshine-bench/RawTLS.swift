@@ -84,13 +84,15 @@ struct RawTLSServer {
 enum RawTLSClient {
     static func withConnection<T: Sendable>(
         port: Int, tls: NIOSSLContext,
-        _ body: (NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> T
+        _ body: (NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, NIOAsyncChannelOutboundWriter<ByteBuffer>)
+            async throws -> T
     ) async throws -> T {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: tls, serverHostname: nil))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RawFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RawFrameEncoder()))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -118,7 +120,9 @@ enum RawTLSClient {
     }
 
     /// Sends `count` copies of `frame` keeping `window` unanswered; the seconds it took.
-    static func pipeline(port: Int, tls: NIOSSLContext, frame: ByteBuffer, count: Int, window: Int) async throws -> Double {
+    static func pipeline(port: Int, tls: NIOSSLContext, frame: ByteBuffer, count: Int, window: Int) async throws
+        -> Double
+    {
         try await withConnection(port: port, tls: tls) { inbound, outbound in
             var inbound = inbound
             let start = monotonicNanos()

@@ -40,7 +40,9 @@ struct BareGRDB {
         for (key, body) in records {
             let start = monotonicNanos()
             try pool.write { db in
-                try db.cachedStatement(sql: "INSERT INTO record (key, body) VALUES (?, ?)").execute(arguments: [key, body])
+                try db.cachedStatement(sql: "INSERT INTO record (key, body) VALUES (?, ?)").execute(arguments: [
+                    key, body,
+                ])
             }
             samples.append(Double(monotonicNanos() - start) / 1_000)
         }

@@ -1,11 +1,11 @@
 import Foundation
-import Synchronization
 import SunshineAgent
 import SunshineCounty
 import SunshineModel
 import SunshineRPC
 import SunshineStore
 import SunshineWire
+import Synchronization
 
 extension Bench {
     // MARK: 7. Connections
@@ -35,7 +35,8 @@ extension Bench {
                     await gate.wait()
                     let released = SharedCount()
                     defer { if released.value == 0 { gate.signal() } }
-                    try await withClient(node: node, role: .agent, to: endpoint, pki: pki, store: "bench-\(node)") { connection in
+                    try await withClient(node: node, role: .agent, to: endpoint, pki: pki, store: "bench-\(node)") {
+                        connection in
                         released.add()
                         gate.signal()
                         established.add()
@@ -58,10 +59,13 @@ extension Bench {
             let finalRSS = max(loadedRSS, residentBytes(of: coordinator.pid) ?? 0)
             group.cancelAll()
             try? await group.waitForAll()
-            let p99 = { (outcome: LiveOutcome) in [Summary(outcome.latencies.isEmpty ? [.infinity] : outcome.latencies, better: .lower).p99] }
+            let p99 = { (outcome: LiveOutcome) in
+                [Summary(outcome.latencies.isEmpty ? [.infinity] : outcome.latencies, better: .lower).p99]
+            }
             return [
                 Row(
-                    scenario: "7 connections", metric: "coordinator resident memory, \(count) agents connected", unit: "MB",
+                    scenario: "7 connections", metric: "coordinator resident memory, \(count) agents connected",
+                    unit: "MB",
                     better: .lower, sunshine: [finalRSS / 1e6], baselineName: "same coordinator, 17 agents' run only",
                     baseline: [idleRSS / 1e6], target: .atMost(300, onP99: false),
                     note: "distinct certificates from one CA (issued in \(String(format: "%.1f", issueSeconds)) s); "
@@ -72,10 +76,13 @@ extension Bench {
                     sunshine: [Double(count) / handshakeSeconds], target: .none
                 ),
                 Row(
-                    scenario: "7 connections", metric: "scenario 5 p99 with them vs without", unit: "ms", better: .lower,
-                    sunshine: p99(busy), baselineName: "scenario 5, same coordinator, without them", baseline: p99(alone),
+                    scenario: "7 connections", metric: "scenario 5 p99 with them vs without", unit: "ms",
+                    better: .lower,
+                    sunshine: p99(busy), baselineName: "scenario 5, same coordinator, without them",
+                    baseline: p99(alone),
                     target: .ratioAtMost(1.2),
-                    note: "p50 \(Report.number(Summary(busy.latencies.isEmpty ? [0] : busy.latencies, better: .lower).p50)) ms with, "
+                    note:
+                        "p50 \(Report.number(Summary(busy.latencies.isEmpty ? [0] : busy.latencies, better: .lower).p50)) ms with, "
                         + "\(Report.number(Summary(alone.latencies.isEmpty ? [0] : alone.latencies, better: .lower).p50)) ms without; "
                         + "lost \(busy.lost + alone.lost)"
                 ),
@@ -96,7 +103,8 @@ extension Bench {
         let loadStart = monotonicNanos()
         for township in townships {
             _ = try await county.put(
-                kind: .contest, key: Contest.key(Papers.contestID(for: township)), data: Papers.contest(for: township).json,
+                kind: .contest, key: Contest.key(Papers.contestID(for: township)),
+                data: Papers.contest(for: township).json,
                 deleted: false
             )
         }
@@ -111,7 +119,9 @@ extension Bench {
                 let records = (serial..<end).map { Papers.record($0, township: township, actor: actor) }
                 let upto = after + Int64(records.count)
                 let outcome = try await county.push(PushBatch(records: records, after: after, upto: upto), from: agent)
-                guard outcome.accepted == records.count else { throw BenchError("load: \(outcome.rejected.first.map { "\($0.error)" } ?? "")") }
+                guard outcome.accepted == records.count else {
+                    throw BenchError("load: \(outcome.rejected.first.map { "\($0.error)" } ?? "")")
+                }
                 after = upto
                 serial = end
             }
@@ -124,18 +134,22 @@ extension Bench {
         let emptyStore = try SQLiteStore(path: "\(directory)/empty.sqlite", node: "coordinator")
         func queries(_ store: any ReplicaStore) async throws -> (status: [Double], tally: [Double]) {
             try await LocalCoordinator.with(store: store, pki: pki) { coordinator in
-                try await withClient(node: "operator", role: .operator, to: coordinator.endpoint, pki: pki) { connection in
+                try await withClient(node: "operator", role: .operator, to: coordinator.endpoint, pki: pki) {
+                    connection in
                     var status: [Double] = []
                     var tally: [Double] = []
                     _ = try await connection.call(Method.status, params: EmptyResult(), returning: StatusResult.self)
-                    _ = try await connection.call(Method.tally, params: TallyParams(contest: contest), returning: TallyResult.self)
+                    _ = try await connection.call(
+                        Method.tally, params: TallyParams(contest: contest), returning: TallyResult.self)
                     for _ in 0..<reps {
                         var start = monotonicNanos()
-                        let result = try await connection.call(Method.status, params: EmptyResult(), returning: StatusResult.self)
+                        let result = try await connection.call(
+                            Method.status, params: EmptyResult(), returning: StatusResult.self)
                         status.append(Double(monotonicNanos() - start) / 1e6)
                         _ = result
                         start = monotonicNanos()
-                        _ = try await connection.call(Method.tally, params: TallyParams(contest: contest), returning: TallyResult.self)
+                        _ = try await connection.call(
+                            Method.tally, params: TallyParams(contest: contest), returning: TallyResult.self)
                         tally.append(Double(monotonicNanos() - start) / 1e6)
                     }
                     return (status, tally)
@@ -151,13 +165,17 @@ extension Bench {
         let batch512: @Sendable (inout AgentService.Configuration) -> Void = { $0.sync.batch = 512 }
         for rep in 0..<max(reps / 4, 1) {
             let first = rep * count + 1
-            intoFull.append(Double(count) / (try await Self.pushThrough(
-                store: store, count: count, pki: pki, first: first, configure: batch512
-            )))
+            intoFull.append(
+                Double(count)
+                    / (try await Self.pushThrough(
+                        store: store, count: count, pki: pki, first: first, configure: batch512
+                    )))
             let fresh = try SQLiteStore(path: "\(directory)/fresh-\(rep).sqlite", node: "coordinator")
-            intoEmpty.append(Double(count) / (try await Self.pushThrough(
-                store: fresh, count: count, pki: pki, first: first, configure: batch512
-            )))
+            intoEmpty.append(
+                Double(count)
+                    / (try await Self.pushThrough(
+                        store: fresh, count: count, pki: pki, first: first, configure: batch512
+                    )))
         }
         let scale = "\(loaded) ballots from \(townships.count) townships"
         return [
@@ -172,7 +190,8 @@ extension Bench {
                 note: scale
             ),
             Row(
-                scenario: "8 province", metric: "`tally` of one contest (RPC)", unit: "ms", better: .lower, sunshine: full.tally,
+                scenario: "8 province", metric: "`tally` of one contest (RPC)", unit: "ms", better: .lower,
+                sunshine: full.tally,
                 baselineName: "same call, empty coordinator", baseline: empty.tally, target: .atMost(200, onP99: false)
             ),
             Row(

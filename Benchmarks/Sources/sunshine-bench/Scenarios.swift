@@ -28,13 +28,15 @@ struct Sizes: Sendable {
     var provincePerTownship: Int
 
     static let full = Sizes(
-        name: "full", reps: 5, pings: 2_000, pushRecords: 20_000, durableRecords: 51_200, catchupRecords: 100_000, catchupReps: 3,
+        name: "full", reps: 5, pings: 2_000, pushRecords: 20_000, durableRecords: 51_200, catchupRecords: 100_000,
+        catchupReps: 3,
         liveAgents: 17, liveRate: 20, liveSeconds: 30, clerkWrites: 300, importRows: 100_000, connections: 1_000,
         provinceTownships: 1_000, provincePerTownship: 1_000
     )
 
     static let tiny = Sizes(
-        name: "tiny", reps: 1, pings: 50, pushRecords: 1_000, durableRecords: 1_024, catchupRecords: 2_000, catchupReps: 1,
+        name: "tiny", reps: 1, pings: 50, pushRecords: 1_000, durableRecords: 1_024, catchupRecords: 2_000,
+        catchupReps: 1,
         liveAgents: 3, liveRate: 20, liveSeconds: 2, clerkWrites: 20, importRows: 1_000, connections: 20,
         provinceTownships: 10, provincePerTownship: 100
     )
@@ -62,7 +64,8 @@ struct Bench: Sendable {
         let count = sizes.pings
         let reps = self.reps
         let pki = self.pki
-        let samples = try await LocalCoordinator.with(store: InMemoryStore(node: "coordinator"), pki: pki) { coordinator in
+        let samples = try await LocalCoordinator.with(store: InMemoryStore(node: "coordinator"), pki: pki) {
+            coordinator in
             try await withClient(node: "township-01", role: .agent, to: coordinator.endpoint, pki: pki) { connection in
                 try await GRPCPair.run(pki: pki) { grpc in
                     var sunshine: [Double] = []
@@ -70,11 +73,13 @@ struct Bench: Sendable {
                     var grpcSamples: [Double] = []
                     // Warm-up: every path once, unmeasured.
                     _ = try await Self.pings(connection, count: max(count / 10, 20))
-                    _ = try await RawTLSClient.pingPong(port: raw.port, tls: clientTLS, frame: request, count: max(count / 10, 20))
+                    _ = try await RawTLSClient.pingPong(
+                        port: raw.port, tls: clientTLS, frame: request, count: max(count / 10, 20))
                     _ = try await GRPCPair.unary(grpc, count: max(count / 10, 20))
                     for _ in 0..<reps {
                         sunshine += try await Self.pings(connection, count: count)
-                        rawSamples += try await RawTLSClient.pingPong(port: raw.port, tls: clientTLS, frame: request, count: count)
+                        rawSamples += try await RawTLSClient.pingPong(
+                            port: raw.port, tls: clientTLS, frame: request, count: count)
                         grpcSamples += try await GRPCPair.unary(grpc, count: count)
                     }
                     return (sunshine, rawSamples, grpcSamples)
@@ -84,7 +89,8 @@ struct Bench: Sendable {
         let bytes = "\(request.readableBytes)-byte request, \(answer.readableBytes)-byte answer"
         return [
             Row(
-                scenario: "1 round trip", metric: "ping vs raw NIO TLS ping-pong", unit: "µs", better: .lower, sunshine: samples.0,
+                scenario: "1 round trip", metric: "ping vs raw NIO TLS ping-pong", unit: "µs", better: .lower,
+                sunshine: samples.0,
                 baselineName: "raw SwiftNIO TLS 1.3", baseline: samples.1, target: .ratioAtMost(1.5), note: bytes
             ),
             Row(
@@ -116,7 +122,8 @@ struct Bench: Sendable {
             id: 1, method: Method.push,
             params: PushParams(records: batch.map(\.json), after: 0, upto: Int64(batch.count))
         )
-        let answer = try OutboundMessage.response(id: 1, result: PushResult(upto: Int64(batch.count), accepted: batch.count))
+        let answer = try OutboundMessage.response(
+            id: 1, result: PushResult(upto: Int64(batch.count), accepted: batch.count))
         let frames = (count + options.batch - 1) / options.batch
         let grpcRecords = records.map(GBallotRecord.init)
         let serverTLS = try ClusterTLS.serverContext(pki.credentials("coordinator"))
@@ -130,30 +137,41 @@ struct Bench: Sendable {
         let reps = self.reps
         try await GRPCPair.run(pki: pki) { grpc in
             _ = try await GRPCPair.stream(grpc, records: Array(grpcRecords.prefix(1_000)))
-            _ = try await RawTLSClient.pipeline(port: raw.port, tls: clientTLS, frame: frame, count: 10, window: options.window)
+            _ = try await RawTLSClient.pipeline(
+                port: raw.port, tls: clientTLS, frame: frame, count: 10, window: options.window)
         }
-        _ = try await Self.pushThrough(store: InMemoryStore(node: "coordinator"), count: min(count, 2_000), pki: pki) { _ in }
+        _ = try await Self.pushThrough(store: InMemoryStore(node: "coordinator"), count: min(count, 2_000), pki: pki) {
+            _ in
+        }
         for _ in 0..<reps {
-            let time = try await Self.pushThrough(store: InMemoryStore(node: "coordinator"), count: count, pki: pki) { _ in }
+            let time = try await Self.pushThrough(store: InMemoryStore(node: "coordinator"), count: count, pki: pki) {
+                _ in
+            }
             sunshine.append(Double(count) / time)
             let rawTime = try await RawTLSClient.pipeline(
                 port: raw.port, tls: clientTLS, frame: frame, count: frames, window: options.window
             )
             rawRates.append(Double(frames * batch.count) / rawTime)
-            let grpcTime = try await GRPCPair.run(pki: pki) { grpc in try await GRPCPair.stream(grpc, records: grpcRecords) }
+            let grpcTime = try await GRPCPair.run(pki: pki) { grpc in
+                try await GRPCPair.stream(grpc, records: grpcRecords)
+            }
             grpcRates.append(Double(count) / grpcTime)
         }
         let size = records.map { $0.canonical.utf8.count }.reduce(0, +) / records.count
         return [
             Row(
-                scenario: "2 pipelined push (memory)", metric: "records/s vs raw NIO TLS pipeline", unit: "rec/s", better: .higher,
-                sunshine: sunshine, baselineName: "raw SwiftNIO TLS, same frames, window \(options.window)", baseline: rawRates,
+                scenario: "2 pipelined push (memory)", metric: "records/s vs raw NIO TLS pipeline", unit: "rec/s",
+                better: .higher,
+                sunshine: sunshine, baselineName: "raw SwiftNIO TLS, same frames, window \(options.window)",
+                baseline: rawRates,
                 target: .ratioAtLeast(0.6),
-                note: "\(count) ballots of \(size) bytes (canonical JSON), batches of \(options.batch), window \(options.window), "
+                note:
+                    "\(count) ballots of \(size) bytes (canonical JSON), batches of \(options.batch), window \(options.window), "
                     + "\(frame.readableBytes)-byte push frames"
             ),
             Row(
-                scenario: "2 pipelined push (memory)", metric: "records/s vs gRPC client streaming", unit: "rec/s", better: .higher,
+                scenario: "2 pipelined push (memory)", metric: "records/s vs gRPC client streaming", unit: "rec/s",
+                better: .higher,
                 sunshine: sunshine, baselineName: "grpc-swift 2 client streaming, mTLS, JSON", baseline: grpcRates,
                 target: .ratioAtLeast(3)
             ),
@@ -170,7 +188,9 @@ struct Bench: Sendable {
         try await Papers.fill(agentStore, township: township, count: count, from: first)
         let latest = try await agentStore.read { try $0.latestSeq() }
         return try await LocalCoordinator.with(store: store, pki: pki) { coordinator in
-            try await withAgents([(township, agentStore)], coordinator: coordinator.endpoint, pki: pki, configure: configure) { logs in
+            try await withAgents(
+                [(township, agentStore)], coordinator: coordinator.endpoint, pki: pki, configure: configure
+            ) { logs in
                 try await within(600, "the push of \(count) ballots") { await logs[0].waitAcked(latest) }
                 guard let start = logs[0].connectedAt, let end = logs[0].ackTime(covering: latest) else {
                     throw BenchError("the agent reported no connection")
@@ -192,27 +212,32 @@ struct Bench: Sendable {
         let batch512: @Sendable (inout AgentService.Configuration) -> Void = { $0.sync.batch = 512 }
         let warm = try scratch.directory("s3-warm")
         _ = try await Self.pushThrough(
-            store: try SQLiteStore(path: "\(warm)/coordinator.sqlite", node: "coordinator"), count: min(count, 2_048), pki: pki,
+            store: try SQLiteStore(path: "\(warm)/coordinator.sqlite", node: "coordinator"), count: min(count, 2_048),
+            pki: pki,
             configure: batch512
         )
         _ = try BareGRDB(path: "\(warm)/bare.sqlite").insert(Array(rows.prefix(2_048)), perTransaction: 512)
         for rep in 0..<reps {
             let directory = try scratch.directory("s3-\(rep)")
             let store = try SQLiteStore(path: "\(directory)/coordinator.sqlite", node: "coordinator")
-            sunshine.append(Double(count) / (try await Self.pushThrough(store: store, count: count, pki: pki, configure: batch512)))
-            bare.append(Double(count) / (try BareGRDB(path: "\(directory)/bare.sqlite").insert(rows, perTransaction: 512)))
+            sunshine.append(
+                Double(count) / (try await Self.pushThrough(store: store, count: count, pki: pki, configure: batch512)))
+            bare.append(
+                Double(count) / (try BareGRDB(path: "\(directory)/bare.sqlite").insert(rows, perTransaction: 512)))
         }
         let disk = try scratch.directory("s3-disk")
         let fsyncs = try fsyncLatencies(in: disk, count: 300)
         let commits = try BareGRDB(path: "\(disk)/commits.sqlite").insertOneByOne(Array(rows.prefix(300)))
         return [
             Row(
-                scenario: "3 durable push (SQLite)", metric: "records/s, batches of 512, ack after commit", unit: "rec/s",
+                scenario: "3 durable push (SQLite)", metric: "records/s, batches of 512, ack after commit",
+                unit: "rec/s",
                 better: .higher, sunshine: sunshine, baselineName: "bare GRDB, 512 rows/tx, WAL+FULL", baseline: bare,
                 target: .ratioAtLeast(0.25), note: "\(count) ballots; both on \(scratch.root)"
             ),
             Row(
-                scenario: "3 durable push (SQLite)", metric: "disk: fsync latency", unit: "µs", better: .lower, sunshine: fsyncs,
+                scenario: "3 durable push (SQLite)", metric: "disk: fsync latency", unit: "µs", better: .lower,
+                sunshine: fsyncs,
                 target: .none, note: "4 KiB appended then fsync, 300 times"
             ),
             Row(
@@ -238,7 +263,8 @@ struct Bench: Sendable {
         for rep in 0..<sizes.catchupReps {
             let coordinatorStore = try SQLiteStore(path: "\(directory)/coordinator-\(rep).sqlite", node: "coordinator")
             let time = try await LocalCoordinator.with(store: coordinatorStore, pki: pki) { coordinator in
-                try await withAgents([("township-01", agentStore)], coordinator: coordinator.endpoint, pki: pki) { logs in
+                try await withAgents([("township-01", agentStore)], coordinator: coordinator.endpoint, pki: pki) {
+                    logs in
                     try await within(600, "the catch-up of \(count) ballots") { await logs[0].waitAcked(latest) }
                     guard let start = logs[0].connectedAt, let end = logs[0].ackTime(covering: latest) else {
                         throw BenchError("the agent reported no connection")
@@ -247,15 +273,20 @@ struct Bench: Sendable {
                 }
             }
             let held = try await coordinatorStore.read { try $0.counts()["township-01"]?[.ballot] ?? 0 }
-            guard held == count else { throw BenchError("the coordinator holds \(held) of \(count) ballots after catch-up") }
+            guard held == count else {
+                throw BenchError("the coordinator holds \(held) of \(count) ballots after catch-up")
+            }
             sunshine.append(time)
             bare.append(try BareGRDB(path: "\(directory)/bare-\(rep).sqlite").insert(rows, perTransaction: 512))
         }
         return [
             Row(
-                scenario: "4 offline catch-up", metric: "\(count) offline ballots durable after connect", unit: "s", better: .lower,
-                sunshine: sunshine, baselineName: "bare GRDB inserts, 512/tx (floor)", baseline: bare, target: .atMost(3, onP99: false),
-                note: "agent defaults (batch \(TownshipSync.Options().batch), window \(TownshipSync.Options().window)); "
+                scenario: "4 offline catch-up", metric: "\(count) offline ballots durable after connect", unit: "s",
+                better: .lower,
+                sunshine: sunshine, baselineName: "bare GRDB inserts, 512/tx (floor)", baseline: bare,
+                target: .atMost(3, onP99: false),
+                note:
+                    "agent defaults (batch \(TownshipSync.Options().batch), window \(TownshipSync.Options().window)); "
                     + "SQLite on both sides; every ballot checked at the coordinator"
             )
         ]
@@ -293,7 +324,7 @@ struct Bench: Sendable {
         return try await withAgents(stores, coordinator: endpoint, pki: pki, configure: configure) { logs in
             try await within(60, "\(nodes.count) agents connecting") { for log in logs { await log.waitConnected() } }
             let clerk = try Child([
-                "clerk", directory, label, String(sizes.liveAgents), String(sizes.liveRate), String(sizes.liveSeconds),
+                "write-ballots", directory, label, String(sizes.liveAgents), String(sizes.liveRate), String(sizes.liveSeconds),
                 String(firstSerial),
             ])
             defer { clerk.stop() }
@@ -364,7 +395,8 @@ struct Bench: Sendable {
             sunshineRates.append(Double(count) / (Double(monotonicNanos() - start) / 1e9))
             sunshineLatency += samples
             let rows = (0..<count).map { i in
-                let record = Papers.record(rep * count + i + 1, township: "township-02", actor: "township-02.0123456789ab")
+                let record = Papers.record(
+                    rep * count + i + 1, township: "township-02", actor: "township-02.0123456789ab")
                 return (record.key, record.canonical)
             }
             let bareStart = monotonicNanos()
@@ -374,8 +406,10 @@ struct Bench: Sendable {
         var result = [
             Row(
                 scenario: "6 clerk writes", metric: "ballots/s, one per transaction (Township.record)", unit: "tx/s",
-                better: .higher, sunshine: sunshineRates, baselineName: "bare GRDB, 1 row/tx, WAL+FULL", baseline: bareRates,
-                target: .ratioAtLeast(0.7), note: "the command path's transaction in-process: key check, clock, validation, history"
+                better: .higher, sunshine: sunshineRates, baselineName: "bare GRDB, 1 row/tx, WAL+FULL",
+                baseline: bareRates,
+                target: .ratioAtLeast(0.7),
+                note: "the command path's transaction in-process: key check, clock, validation, history"
             ),
             Row(
                 scenario: "6 clerk writes", metric: "commit latency, one ballot", unit: "µs", better: .lower,
@@ -396,7 +430,8 @@ struct Bench: Sendable {
             var text = "contest,round,station,serial,choices,valid\n"
             for serial in 1...count {
                 let paper = Papers.ballot(serial, township: "township-03")
-                text += "\(paper.contest),\(paper.round),\(paper.station),\(paper.serial),\(paper.choices.joined(separator: ";")),"
+                text +=
+                    "\(paper.contest),\(paper.round),\(paper.station),\(paper.serial),\(paper.choices.joined(separator: ";")),"
                     + "\(paper.valid)\n"
             }
             try text.write(toFile: csv, atomically: true, encoding: .utf8)
@@ -406,10 +441,13 @@ struct Bench: Sendable {
             guard run.status == 0 else {
                 throw BenchError("`sunshine ballot import` failed: \(run.output.prefix(300))")
             }
-            return [Row(
-                scenario: "6 clerk writes", metric: "`sunshine ballot import` of \(count) rows", unit: "s", better: .lower,
-                sunshine: [time], target: .atMost(5, onP99: false)
-            )]
+            return [
+                Row(
+                    scenario: "6 clerk writes", metric: "`sunshine ballot import` of \(count) rows", unit: "s",
+                    better: .lower,
+                    sunshine: [time], target: .atMost(5, onP99: false)
+                )
+            ]
         }
         let store = try SQLiteStore(path: "\(directory)/township-04.sqlite", node: "township-04")
         let papers = (1...count).map { Papers.ballot($0, township: "township-04") }
@@ -422,12 +460,16 @@ struct Bench: Sendable {
             }
         }
         let time = Double(monotonicNanos() - start) / 1e9
-        return [Row(
-            scenario: "6 clerk writes", metric: "\(count) rows in one transaction (no `ballot import` yet)", unit: "s",
-            better: .lower, sunshine: [time], target: .atMost(5, onP99: false),
-            note: "this build has no `sunshine ballot import`; measured: the same rows through Township.record's checks and "
-                + "StoreTransaction.write in one SQLite transaction (all or none), in-process, without CSV parsing"
-        )]
+        return [
+            Row(
+                scenario: "6 clerk writes", metric: "\(count) rows in one transaction (no `ballot import` yet)",
+                unit: "s",
+                better: .lower, sunshine: [time], target: .atMost(5, onP99: false),
+                note:
+                    "this build has no `sunshine ballot import`; measured: the same rows through Township.record's checks and "
+                    + "StoreTransaction.write in one SQLite transaction (all or none), in-process, without CSV parsing"
+            )
+        ]
     }
 
     /// The whole `sunshine ballot add` command, process start to exit.
@@ -436,15 +478,19 @@ struct Bench: Sendable {
         var samples: [Double] = []
         for serial in 1...max(min(reps * 4, 20), 3) {
             let start = monotonicNanos()
-            let run = try runCommand(sunshine, [
-                "ballot", "add", "--node", "township-05", "--data", directory, "--contest", "committee-2026-township-05",
-                "--round", "vote-1", "--station", "s01", "--serial", String(serial), "--choice", "cand-01",
-            ])
+            let run = try runCommand(
+                sunshine,
+                [
+                    "ballot", "add", "--node", "township-05", "--data", directory, "--contest",
+                    "committee-2026-township-05",
+                    "--round", "vote-1", "--station", "s01", "--serial", String(serial), "--choice", "cand-01",
+                ])
             guard run.status == 0 else { throw BenchError("`sunshine ballot add` failed: \(run.output.prefix(300))") }
             samples.append(Double(monotonicNanos() - start) / 1e6)
         }
         return Row(
-            scenario: "6 clerk writes", metric: "`sunshine ballot add`, whole command", unit: "ms", better: .lower, sunshine: samples,
+            scenario: "6 clerk writes", metric: "`sunshine ballot add`, whole command", unit: "ms", better: .lower,
+            sunshine: samples,
             target: .none, note: "process start, open the store, one transaction, exit (\(sunshine))"
         )
     }
@@ -463,8 +509,10 @@ struct LiveOutcome: Sendable {
                 scenario: scenario, metric: "local commit → durable ack at the coordinator", unit: "ms", better: .lower,
                 sunshine: latencies.isEmpty ? [.infinity] : latencies,
                 baselineName: polling.map { _ in "agent polling its outbox every 200 ms (before)" },
-                baseline: polling.map { $0.latencies.isEmpty ? [.infinity] : $0.latencies }, target: .atMost(25, onP99: true),
-                note: note ?? "\(sizes.liveAgents) agents × \(Int(sizes.liveRate)) ballots/s for \(Int(sizes.liveSeconds)) s, "
+                baseline: polling.map { $0.latencies.isEmpty ? [.infinity] : $0.latencies },
+                target: .atMost(25, onP99: true),
+                note: note
+                    ?? "\(sizes.liveAgents) agents × \(Int(sizes.liveRate)) ballots/s for \(Int(sizes.liveSeconds)) s, "
                     + "clerks in another process; \(written) written, \(held) held by the coordinator"
             ),
             Row(
@@ -480,12 +528,14 @@ extension GBallotRecord {
         let data = record.data.objectValue ?? [:]
         self.init(
             key: record.key, kind: record.kind.rawValue, township: record.township,
-            clock: Dictionary(uniqueKeysWithValues: record.clock.counters.map { ($0.key, $0.value) }), origin: record.origin,
+            clock: Dictionary(uniqueKeysWithValues: record.clock.counters.map { ($0.key, $0.value) }),
+            origin: record.origin,
             at: record.at, deleted: record.deleted,
             data: Paper(
                 contest: data["contest"]?.stringValue ?? "", round: data["round"]?.stringValue ?? "",
                 station: data["station"]?.stringValue ?? "", serial: data["serial"]?.intValue ?? 0,
-                choices: data["choices"]?.arrayValue?.compactMap(\.stringValue) ?? [], valid: data["valid"]?.boolValue ?? true
+                choices: data["choices"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                valid: data["valid"]?.boolValue ?? true
             )
         )
     }

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOSSL
-import Synchronization
 import SunshineAgent
 import SunshineCoordinator
 import SunshineCounty
@@ -10,6 +9,7 @@ import SunshineRPC
 import SunshineStore
 import SunshineTownship
 import SunshineWire
+import Synchronization
 
 /// Loggers for Sunshine's services during a run: only errors, so logging costs nothing measurable.
 func quietLogger(_ label: String) -> Logger {
@@ -108,7 +108,9 @@ final class AgentLog: Sendable {
 }
 
 /// Waits for `body`, failing after `timeout` seconds.
-func within<T: Sendable>(_ timeout: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+func within<T: Sendable>(_ timeout: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T)
+    async throws -> T
+{
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
@@ -135,10 +137,12 @@ func withAgents<T: Sendable>(
         var configuration = AgentService.Configuration(node: agent.node, coordinator: coordinator)
         configure(&configuration)
         let log = logs[index]
-        services.append(AgentService(
-            configuration: configuration, tls: try ClusterTLS.clientContext(pki.credentials(agent.node)), store: agent.store,
-            logger: quietLogger("bench.agent"), events: { log.record($0) }
-        ))
+        services.append(
+            AgentService(
+                configuration: configuration, tls: try ClusterTLS.clientContext(pki.credentials(agent.node)),
+                store: agent.store,
+                logger: quietLogger("bench.agent"), events: { log.record($0) }
+            ))
     }
     let running = services
     return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
@@ -215,7 +219,9 @@ final class Child: @unchecked Sendable {
     func waitForExit(timeout: Double) async throws {
         let deadline = monotonicNanos() + UInt64(timeout * 1e9)
         while process.isRunning {
-            guard monotonicNanos() < deadline else { throw BenchError("the child did not exit within \(Int(timeout)) s") }
+            guard monotonicNanos() < deadline else {
+                throw BenchError("the child did not exit within \(Int(timeout)) s")
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         output.fileHandleForReading.readabilityHandler = nil

@@ -19,12 +19,14 @@ let scenarios: [(number: String, name: String, run: @Sendable (Bench) async thro
 
 func usage() -> Never {
     let names = scenarios.map { "\($0.number)|\($0.name)" }.joined(separator: " ")
-    FileHandle.standardError.write(Data("""
-        usage: sunshine-bench [SCENARIO…] [--tiny] [--reps N] [--json FILE] [--data DIR] [--sunshine PATH]
-                              [--province TOWNSHIPS]
-        scenarios: \(names) (default: all)
+    FileHandle.standardError.write(
+        Data(
+            """
+            usage: sunshine-bench [SCENARIO…] [--tiny] [--reps N] [--json FILE] [--data DIR] [--sunshine PATH]
+                                  [--province TOWNSHIPS]
+            scenarios: \(names) (default: all)
 
-        """.utf8))
+            """.utf8))
     exit(2)
 }
 
@@ -39,7 +41,9 @@ func findSunshine(_ given: String?) -> String? {
         "\(here)/sunshine", "\(cwd)/../.build/release/sunshine", "\(cwd)/.build/release/sunshine",
         "\(cwd)/../.build/debug/sunshine", "\(cwd)/.build/debug/sunshine",
     ]
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }.map { URL(fileURLWithPath: $0).standardized.path }
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }.map {
+        URL(fileURLWithPath: $0).standardized.path
+    }
 }
 
 func machine(scratch: String) -> [String: String] {
@@ -68,7 +72,7 @@ func main() async -> Int32 {
         case "serve-coordinator":
             try await ChildMode.serveCoordinator(Array(arguments.dropFirst()))
             return 0
-        case "clerk":
+        case "write-ballots":
             try await ChildMode.clerk(Array(arguments.dropFirst()))
             return 0
         default:
@@ -98,7 +102,9 @@ func main() async -> Int32 {
         case "--province": sizes.provinceTownships = Int(value()) ?? { usage() }()
         case "-h", "--help": usage()
         default:
-            guard let scenario = scenarios.first(where: { $0.number == argument || $0.name == argument }) else { usage() }
+            guard let scenario = scenarios.first(where: { $0.number == argument || $0.name == argument }) else {
+                usage()
+            }
             selected.append(scenario.name)
         }
     }
@@ -122,13 +128,17 @@ func main() async -> Int32 {
                 FileHandle.standardError.write(Data("sunshine-bench: \(scenario.name) failed: \(error)\n".utf8))
             }
             report.seconds[scenario.name] = Double(monotonicNanos() - start) / 1e9
-            FileHandle.standardError.write(Data(
-                "sunshine-bench: \(scenario.name) took \(String(format: "%.1f", report.seconds[scenario.name] ?? 0)) s\n".utf8
-            ))
+            FileHandle.standardError.write(
+                Data(
+                    "sunshine-bench: \(scenario.name) took \(String(format: "%.1f", report.seconds[scenario.name] ?? 0)) s\n"
+                        .utf8
+                ))
         }
         print(report.table)
         if !report.notes.isEmpty { print("\n" + report.notes) }
-        print("\nmachine: " + report.machine.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
+        print(
+            "\nmachine: "
+                + report.machine.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
         if let json { try report.write(json: json) }
         return report.failures.isEmpty ? 0 : 1
     } catch {
