@@ -13,9 +13,13 @@ if [ ! -x "$sunshine" ]; then
     swift build --product sunshine
 fi
 
+# The root's build directory, so that every dependency the tests already compiled (NIO, NIOSSL's
+# BoringSSL, GRDB, crypto, certificates) and Sunshine's own modules are reused: only grpc-swift and
+# its HTTP/2 transport are compiled here. Benchmarks/Package.resolved stays the package's own; a
+# later root build re-resolves its own graph in a few seconds.
 cd Benchmarks
-swift build --product sunshine-bench
-bench="$(swift build --show-bin-path)/sunshine-bench"
+swift build --scratch-path "$root/.build" --product sunshine-bench
+bench="$(swift build --scratch-path "$root/.build" --show-bin-path)/sunshine-bench"
 built=$(date +%s)
 
 "$bench" --tiny --sunshine "$sunshine" --json "$root/.build/bench-smoke.json"
