@@ -19,6 +19,13 @@ let package = Package(
         .library(name: "SunshinePKI", targets: ["SunshinePKI"]),
         .library(name: "SunshineModel", targets: ["SunshineModel"]),
         .library(name: "SunshineConsole", targets: ["SunshineConsole"]),
+        // The cores and adapters as libraries too, so that Benchmarks/ (a package of its own, which
+        // depends on this one by path) drives Sunshine through the same APIs the CLI uses.
+        .library(name: "SunshineStore", targets: ["SunshineStore"]),
+        .library(name: "SunshineCounty", targets: ["SunshineCounty"]),
+        .library(name: "SunshineTownship", targets: ["SunshineTownship"]),
+        .library(name: "SunshineAgent", targets: ["SunshineAgent"]),
+        .library(name: "SunshineCoordinator", targets: ["SunshineCoordinator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

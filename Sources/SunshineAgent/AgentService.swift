@@ -20,15 +20,18 @@ public final class AgentService: Service, Sendable {
         public var backoff = Backoff()
         public var client = RPCClient.Options()
         public var sync = TownshipSync.Options()
-        /// The township's SQLite file, when the store is one: the agent then learns of a clerk's
-        /// commit from another process at once (``StoreWatcher``).
-        public var storeFile: String?
         /// Bytes of records per push at most; nil for as many as the coordinator's `maxFrame`
         /// allows. A smaller value never raises that bound, only lowers it.
         public var batchBytes: Int?
-        /// How often to look for records a clerk wrote from another process anyway: a fallback,
-        /// for systems that cannot watch files and for a watch that missed something.
-        public var outboxPoll: Duration = .seconds(5)
+        /// Whether to watch the store's file for commits from other processes (a clerk's command),
+        /// so that a new record is sent within milliseconds (``StoreWatcher``, Linux inotify).
+        public var watchStore = true
+        /// How often to look for records a clerk wrote from another process when the store cannot
+        /// be watched (not a file, or no inotify).
+        public var outboxPoll: Duration = .milliseconds(200)
+        /// How often to look anyway while the store is watched: a safety net, never the path a
+        /// ballot waits on.
+        public var watchedOutboxPoll: Duration = .seconds(5)
         /// A pull even without `changed`, in case a notification was lost with a connection.
         public var pullFallback: Duration = .seconds(30)
 
@@ -144,18 +147,18 @@ public final class AgentService: Service, Sendable {
         )
         let (outbox, wakeOutbox) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         defer { wakeOutbox.finish() }
+        let watcher = configuration.watchStore
+            ? (township.store as? SQLiteStore).flatMap { store in StoreWatcher.start(path: store.path) { wakeOutbox.yield() } }
+            : nil
+        defer { watcher?.stop() }
+        let outboxPoll = watcher == nil ? configuration.outboxPoll : configuration.watchedOutboxPoll
         let start = SessionStart(
             checkpoint: hello.checkpoint, checkpointHead: hello.checkpointHead, pullFrom: hello.pullFrom,
             batchBytes: min(configuration.batchBytes ?? .max, connection.peerMaxFrame - RPCCountyLink.batchOverhead)
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await sync.run(start, outbox: outbox, pull: pull.signals) }
-            group.addTask { try await Self.tick(wakeOutbox, every: configuration.outboxPoll) }
-            if let file = configuration.storeFile, let changes = StoreWatcher.changes(of: file) {
-                group.addTask {
-                    for await _ in changes { wakeOutbox.yield() }
-                }
-            }
+            group.addTask { try await Self.tick(wakeOutbox, every: outboxPoll) }
             group.addTask {
                 pull.wake.yield()
                 try await Self.tick(pull.wake, every: configuration.pullFallback)

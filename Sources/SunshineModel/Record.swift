@@ -1,3 +1,4 @@
+import Synchronization
 /// The kinds of record protocol version 1 knows (DESIGN §3.4). More kinds are schema additions.
 public enum RecordKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// One ballot paper; written by its township only.
@@ -20,17 +21,20 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable, Codable {
 /// ```
 public struct Record: Sendable, Hashable {
     /// `kind/scope/…`; the scope is a township id or `county`.
-    public var key: String
-    public var kind: RecordKind
+    public var key: String { didSet { memo = CanonicalMemo() } }
+    public var kind: RecordKind { didSet { memo = CanonicalMemo() } }
     /// The scope: repeats the key's second segment.
-    public var township: String
-    public var clock: VersionVector
+    public var township: String { didSet { memo = CanonicalMemo() } }
+    public var clock: VersionVector { didSet { memo = CanonicalMemo() } }
     /// The node that wrote this version.
-    public var origin: String
+    public var origin: String { didSet { memo = CanonicalMemo() } }
     /// The writer's wall time, informational only: never used to order versions.
-    public var at: String
-    public var deleted: Bool
-    public var data: JSONValue
+    public var at: String { didSet { memo = CanonicalMemo() } }
+    public var deleted: Bool { didSet { memo = CanonicalMemo() } }
+    public var data: JSONValue { didSet { memo = CanonicalMemo() } }
+    /// The canonical form once computed: validation, the duplicate check, the history row and the
+    /// key's current row all need it for the same version. Any change to a member starts afresh.
+    private var memo = CanonicalMemo()
 
     public init(key: String, kind: RecordKind, township: String, clock: VersionVector, origin: String, at: String, deleted: Bool = false, data: JSONValue) {
         self.key = key
@@ -52,7 +56,7 @@ public struct Record: Sendable, Hashable {
     }
 
     /// The canonical JSON (RFC 8785) of this version: what "same content" means.
-    public var canonical: String { CanonicalJSON.string(json) }
+    public var canonical: String { memo.value { CanonicalJSON.string(json) } }
 
     /// Reads a record from JSON, checking the envelope's shape (not yet the kind's rules).
     public init(json: JSONValue) throws(RecordError) {
@@ -119,4 +123,20 @@ public enum RecordError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(reason): \(message)" }
+}
+
+/// A record's canonical JSON, computed at most once per version and shared by its copies. It takes
+/// no part in equality or hashing: it is a function of the members, which do.
+final class CanonicalMemo: Sendable, Hashable {
+    private let text = Mutex<String?>(nil)
+
+    func value(_ make: () -> String) -> String {
+        if let known = text.withLock({ $0 }) { return known }
+        let made = make()
+        text.withLock { $0 = made }
+        return made
+    }
+
+    static func == (lhs: CanonicalMemo, rhs: CanonicalMemo) -> Bool { true }
+    func hash(into hasher: inout Hasher) {}
 }

@@ -61,6 +61,9 @@ public final class RPCConnection: Sendable {
         var closeReason: String?
         /// Posted notifications not sent yet, one per method: a newer one replaces an older.
         var posted: [String: ByteBuffer] = [:]
+        /// The deadline the timer task is scheduled to wake at (nil: none). A change that only
+        /// moves deadlines later — a call started, a write begun — needs no wake-up.
+        var armed: NIODeadline?
     }
 
     init(
@@ -240,7 +243,7 @@ public final class RPCConnection: Sendable {
         switch started {
         case .success(let started):
             id = started
-            wake.yield()
+            wakeTimerIfSooner()
         case .failure(let error):
             promise.fail(error)
             throw error
@@ -283,9 +286,21 @@ public final class RPCConnection: Sendable {
             throw RPCCallError.tooLarge(method: method, bytes: payload.readableBytes, peerMaxFrame: limit)
         }
         shared.withLockedValue { $0.machine.writeStarted(now: .now()) }
-        wake.yield()
+        wakeTimerIfSooner()
         defer { shared.withLockedValue { $0.machine.writeFinished(now: .now()) } }
         try await outbound.write(payload)
+    }
+
+    /// Wakes the timer task when the state machine's next deadline is now earlier than the one it
+    /// is scheduled for; most calls and writes only add later deadlines, and then cost no task
+    /// switch and no event-loop timer (sunshine-bench roundtrip).
+    private func wakeTimerIfSooner() {
+        let sooner = shared.withLockedValue { state -> Bool in
+            guard let next = state.machine.nextDeadline() else { return false }
+            guard let armed = state.armed else { return true }
+            return next < armed
+        }
+        if sooner { wake.yield() }
     }
 
     // MARK: Running
@@ -543,7 +558,10 @@ public final class RPCConnection: Sendable {
     private func runTimer() async {
         for await _ in wakeups {
             let (actions, next) = shared.withLockedValue { state in
-                (state.machine.tick(now: .now()), state.machine.nextDeadline())
+                let actions = state.machine.tick(now: .now())
+                let next = state.machine.nextDeadline()
+                state.armed = next
+                return (actions, next)
             }
             for action in actions {
                 switch action {

@@ -6,22 +6,30 @@ import SunshineModel
 /// A JSON-RPC request id. DESIGN §3.2 allows integers only, unique per sender per connection.
 public typealias RPCID = Int64
 
-/// The JSON text of one inbound message, kept so that `params` or `result` can be decoded into the
-/// type the method expects once the method is known.
+/// One inbound message, parsed once: its JSON value, kept so that `params` or `result` can be
+/// decoded into the type the method expects once the method is known — from the value the strict
+/// parser built, never by parsing the text again.
 public struct MessagePayload: Sendable {
-    public let json: Data
+    /// The message object as parsed.
+    public let value: JSONValue
 
-    public init(json: Data) {
-        self.json = json
+    public init(value: JSONValue) {
+        self.value = value
     }
 
-    /// Decodes `params`; a missing `params` is decoded as `{}`.
+    /// A payload from JSON text (tests, tools); text that does not parse reads as `null`.
+    public init(json: Data) {
+        self.value = (try? JSONParser.parse(json)) ?? .null
+    }
+
+    /// The message's JSON text (re-encoded from the parsed value).
+    public var json: Data { Data(CanonicalJSON.string(value).utf8) }
+
+    /// Decodes `params`; a missing or null `params` is decoded as `{}`.
     public func params<P: Decodable>(as type: P.Type = P.self) throws(RPCError) -> P {
         do {
-            if let params = try WireCoding.decoder.decode(ParamsMember<P>.self, from: json).params {
-                return params
-            }
-            return try WireCoding.decoder.decode(P.self, from: Data("{}".utf8))
+            let params = value["params"].flatMap { $0 == .null ? nil : $0 } ?? .object([:])
+            return try JSONValueDecoder.decode(P.self, from: params, codingPath: [WireKey("params")])
         } catch {
             throw RPCError.invalidParams("The params do not match the method's schema: \(WireCoding.describe(error)).")
         }
@@ -30,14 +38,14 @@ public struct MessagePayload: Sendable {
     /// Decodes `result`.
     public func result<R: Decodable>(as type: R.Type = R.self) throws(RPCError) -> R {
         do {
-            return try WireCoding.decoder.decode(ResultMember<R>.self, from: json).result
+            guard let result = value["result"] else {
+                throw DecodingError.keyNotFound(WireKey("result"), .init(codingPath: [], debugDescription: "No result."))
+            }
+            return try JSONValueDecoder.decode(R.self, from: result, codingPath: [WireKey("result")])
         } catch {
             throw RPCError.invalidParams("The peer's result does not match the method's schema: \(WireCoding.describe(error)).")
         }
     }
-
-    private struct ParamsMember<P: Decodable>: Decodable { var params: P? }
-    private struct ResultMember<R: Decodable>: Decodable { var result: R }
 }
 
 /// One inbound JSON-RPC 2.0 message, classified (DESIGN §3.2).
@@ -78,23 +86,16 @@ extension InboundMessage {
         } catch {
             throw EnvelopeError(id: nil, error: .parseError("The frame is not valid JSON (\(error)); send one JSON-RPC 2.0 object per frame."))
         }
-        guard value.objectValue != nil else {
+        guard case .object(let members) = value else {
             throw EnvelopeError(
                 id: nil, error: .invalidRequest("The frame is JSON but not an object; send one JSON-RPC 2.0 message object per frame.")
             )
         }
-        let json = Data(bytes)
-        let head: Head
-        do {
-            head = try WireCoding.decoder.decode(Head.self, from: json)
-        } catch {
-            throw EnvelopeError(id: nil, error: .parseError("The frame is not valid JSON: \(WireCoding.describe(error))."))
-        }
-        return try head.classify(payload: MessagePayload(json: json))
+        return try Head(members).classify(payload: MessagePayload(value: value))
     }
 
     /// The members that decide what a message is. Everything else stays in the payload.
-    private struct Head: Decodable {
+    private struct Head {
         enum ID { case absent, null, integer(RPCID), other }
         enum Member { case absent, present, wrongType }
 
@@ -107,39 +108,33 @@ extension InboundMessage {
         var error: RPCError?
         var errorIsMalformed: Bool
 
-        enum Keys: String, CodingKey { case jsonrpc, id, method, params, result, error }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: Keys.self)
-            jsonrpc = try? container.decode(String.self, forKey: .jsonrpc)
-            if !container.contains(.id) {
-                id = .absent
-            } else if try container.decodeNil(forKey: .id) {
-                id = .null
-            } else if let value = try? container.decode(RPCID.self, forKey: .id) {
-                id = .integer(value)
-            } else {
-                id = .other
+        /// Reads the members from the parsed object, with the rules `JSONDecoder` applied before:
+        /// an id is an integer when it is a whole number in range.
+        init(_ members: [String: JSONValue]) {
+            jsonrpc = members["jsonrpc"]?.stringValue
+            switch members["id"] {
+            case nil: id = .absent
+            case .null?: id = .null
+            case .int(let value)?: id = .integer(value)
+            case .double(let value)?: id = RPCID(exactly: value).map(ID.integer) ?? .other
+            default: id = .other
             }
-            if !container.contains(.method) {
-                method = .absent
-            } else if let name = try? container.decode(String.self, forKey: .method) {
+            switch members["method"] {
+            case nil: method = .absent
+            case .string(let name)?:
                 method = .present
                 methodName = name
-            } else {
-                method = .wrongType
+            default: method = .wrongType
             }
-            if !container.contains(.params) || (try? container.decodeNil(forKey: .params)) == true {
-                params = .absent
-            } else if (try? container.nestedContainer(keyedBy: Keys.self, forKey: .params)) != nil {
-                params = .present
-            } else {
-                params = .wrongType
+            switch members["params"] {
+            case nil, .null?: params = .absent
+            case .object?: params = .present
+            default: params = .wrongType
             }
-            hasResult = container.contains(.result)
+            hasResult = members["result"] != nil
             errorIsMalformed = false
-            if container.contains(.error) {
-                error = try? container.decode(RPCError.self, forKey: .error)
+            if let value = members["error"] {
+                error = try? JSONValueDecoder.decode(RPCError.self, from: value, codingPath: [WireKey("error")])
                 errorIsMalformed = error == nil
             }
         }
@@ -248,8 +243,11 @@ public enum OutboundMessage {
     }
 }
 
-/// The one JSON encoder and decoder of the wire: made once, because creating coders per message
-/// costs more than the coding itself (DESIGN §3.8), and configured once so every message agrees.
+/// How the wire codes JSON. Frames are written by ``JSONValueEncoder`` and ``CanonicalJSON``
+/// (sorted keys, no insignificant whitespace) and read by the strict parser and
+/// ``JSONValueDecoder``: each frame is parsed once and built once, without Foundation's coders on
+/// the hot path (DESIGN §3.8: JSON coding is the budget to watch). The Foundation coders stay
+/// for anything else that wants them, configured to agree.
 public enum WireCoding {
     public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -260,7 +258,7 @@ public enum WireCoding {
     public static let decoder = JSONDecoder()
 
     public static func encode<T: Encodable>(_ value: T) throws -> ByteBuffer {
-        ByteBuffer(data: try encoder.encode(value))
+        ByteBuffer(string: CanonicalJSON.string(try JSONValueEncoder.encode(value)))
     }
 
     /// A one-line account of a decoding failure, naming the member at fault.

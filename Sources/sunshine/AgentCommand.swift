@@ -61,12 +61,11 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
     func run() async throws {
         let settings = settings()
         try LoggingOptions.bootstrap(settings)
-        var configuration = try Self.configuration(settings)
+        let configuration = try Self.configuration(settings)
         let tls = try ClusterTLS.clientContext(try CredentialOptions.resolve(node: configuration.node, settings))
         var logger = Logger(label: "sunshine.agent")
         logger[metadataKey: "node"] = "\(configuration.node)"
         let store = try DataOptions.openStore(node: configuration.node, settings)
-        configuration.storeFile = store.path
         logger.info(
             "agent \(configuration.node) started: coordinator \(configuration.coordinator), data in \(store.path)")
         let agent = AgentService(configuration: configuration, tls: tls, store: store, logger: logger)

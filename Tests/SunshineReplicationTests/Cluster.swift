@@ -99,13 +99,13 @@ final class Cluster: Sendable {
 
     func agent(
         _ node: String, store: any ReplicaStore, coordinator endpoint: Endpoint, batch: Int = 200, window: Int = 4, maxFrame: Int = 1_048_576,
-        watching file: String? = nil, outboxPoll: Duration = .milliseconds(200)
+        outboxPoll: Duration = .milliseconds(200), watchedOutboxPoll: Duration = .seconds(5)
     ) throws -> Agent {
         try Agent { events in
             var configuration = AgentService.Configuration(node: node, coordinator: endpoint)
             configuration.client.rpc.maxFrame = maxFrame
-            configuration.storeFile = file
             configuration.outboxPoll = outboxPoll
+            configuration.watchedOutboxPoll = watchedOutboxPoll
             configuration.backoff = Backoff(base: .milliseconds(10), cap: .milliseconds(200))
             configuration.sync.batch = batch
             configuration.sync.window = window

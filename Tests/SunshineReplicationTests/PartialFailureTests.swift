@@ -147,7 +147,7 @@ import Testing
         let store = try cluster.store("township-01")
         // The fallback poll is an hour away: only the watch on the store's files can wake the agent.
         let agent = try cluster.agent(
-            "township-01", store: store, coordinator: coordinator.endpoint, watching: store.path, outboxPoll: .seconds(3_600)
+            "township-01", store: store, coordinator: coordinator.endpoint, outboxPoll: .seconds(3_600), watchedOutboxPoll: .seconds(3_600)
         )
         agent.start()
         try await eventually("the agent is connected") { agent.events.withLockedValue { $0.contains { if case .connected = $0 { true } else { false } } } }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SunshineModel
+import Synchronization
 
 /// The durable store: one SQLite file per node, in WAL mode with `synchronous = FULL`, one
 /// `DatabasePool` for the life of the process (DESIGN §3.8). Several processes may open the same
@@ -10,6 +11,8 @@ public final class SQLiteStore: ReplicaStore {
     public let node: String
     private let pool: DatabasePool
     let decoded = DecodeCounter()
+    /// Writes waiting for the writer, and whether it is draining them (group commit).
+    private let queued = Mutex(WriteQueue())
 
     public init(path: String, node: String) throws {
         self.path = path
@@ -67,10 +70,85 @@ public final class SQLiteStore: ReplicaStore {
         return try await explained { try await pool.read { db in try body(SQLiteSnapshot(db: db, decoded: decoded)) } }
     }
 
+    /// Runs `body` in a transaction of its own or, when other writes are waiting, in one SQLite
+    /// transaction shared with them (group commit, DESIGN §3.8): each body inside its own savepoint,
+    /// so one that throws leaves no trace while the others commit; every caller returns only after
+    /// the shared commit. Concurrent pushes from many agents then cost one fsync, not one each.
     public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         let node = self.node
         let decoded = self.decoded
-        return try await explained { try await pool.write { db in try body(SQLiteTransaction(db: db, node: node, decoded: decoded)) } }
+        return try await explained {
+            try await withoutActuallyEscaping(body) { body in
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                    let outcome = WriteOutcome<T>()
+                    let job = GroupedWrite(
+                        run: { db in
+                            do {
+                                var value: T?
+                                try db.inSavepoint {
+                                    value = try body(SQLiteTransaction(db: db, node: node, decoded: decoded))
+                                    return .commit
+                                }
+                                outcome.result = value.map { .success($0) }
+                            } catch {
+                                outcome.result = .failure(error)
+                            }
+                        },
+                        finish: { commitError in
+                            if let commitError {
+                                continuation.resume(throwing: commitError)
+                            } else if let result = outcome.result {
+                                continuation.resume(with: result)
+                            } else {
+                                continuation.resume(throwing: StoreError("The write to \(self.path) did not run; nothing was written."))
+                            }
+                        }
+                    )
+                    enqueue(job)
+                }
+            }
+        }
+    }
+
+    /// Queues a write; the first of a group starts the writer, which takes every write queued by
+    /// the time it begins a transaction.
+    private func enqueue(_ job: GroupedWrite) {
+        let lead = queued.withLock { state -> Bool in
+            state.jobs.append(job)
+            if state.draining { return false }
+            state.draining = true
+            return true
+        }
+        if lead { pool.asyncWriteWithoutTransaction { db in self.drain(db) } }
+    }
+
+    private func drain(_ db: Database) {
+        while true {
+            let jobs = queued.withLock { state -> [GroupedWrite] in
+                let jobs = state.jobs
+                state.jobs = []
+                if jobs.isEmpty { state.draining = false }
+                return jobs
+            }
+            if jobs.isEmpty { return }
+            var commitError: (any Error)?
+            do {
+                try db.inTransaction {
+                    for job in jobs {
+                        job.run?(db)
+                        // The body must not outlive its caller's call (withoutActuallyEscaping).
+                        job.run = nil
+                    }
+                    return .commit
+                }
+            } catch {
+                commitError = error
+            }
+            for job in jobs {
+                job.run = nil
+                job.finish(commitError)
+            }
+        }
     }
 
     public func backup(to path: String) async throws {
@@ -105,4 +183,27 @@ public final class SQLiteStore: ReplicaStore {
             return StoreError("The database \(path) failed: \(error.message ?? "\(error.resultCode)"); nothing was written.")
         }
     }
+}
+
+/// The writes waiting for SQLite's one writer.
+private struct WriteQueue {
+    var jobs: [GroupedWrite] = []
+    var draining = false
+}
+
+/// One caller's write in a group: its body (run once, inside the group's transaction) and how to
+/// answer it once the group committed or failed. Touched by the writer only, one group at a time.
+private final class GroupedWrite: @unchecked Sendable {
+    var run: ((Database) -> Void)?
+    let finish: ((any Error)?) -> Void
+
+    init(run: @escaping (Database) -> Void, finish: @escaping ((any Error)?) -> Void) {
+        self.run = run
+        self.finish = finish
+    }
+}
+
+/// What one body returned or threw.
+private final class WriteOutcome<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
 }
