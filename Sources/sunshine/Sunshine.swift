@@ -48,6 +48,9 @@ struct Sunshine: AsyncParsableCommand {
             exit(withError: error)
         } catch let error as CommandFailure {
             exit(withError: error)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // `--help` and usage errors: argument-parser prints them itself.
+            exit(withError: error)
         } catch {
             exit(withError: CommandFailure(ErrorSentence.describe(error)))
         }
