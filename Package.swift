@@ -206,7 +206,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SunshineStoreTests",
-            dependencies: ["SunshineStore", "SunshineModel", "SunshineTestSupport"]
+            // GRDB to build a file as an earlier build left it, for the migration tests.
+            dependencies: ["SunshineStore", "SunshineModel", "SunshineTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SunshineModelTests",

@@ -54,12 +54,24 @@ struct CoordinatorResponder: RPCResponder {
     func isOrdered(_ method: String) -> Bool { method == Method.push }
 
     func respond(to method: String, payload: MessagePayload, on connection: RPCConnection) async throws -> any Encodable & Sendable {
+        try await respond(to: method, payload: payload, on: connection, turn: nil)
+    }
+
+    func respond(
+        to method: String, payload: MessagePayload, on connection: RPCConnection, turn: OrderedTurn
+    ) async throws -> any Encodable & Sendable {
+        try await respond(to: method, payload: payload, on: connection, turn: Optional(turn))
+    }
+
+    private func respond(
+        to method: String, payload: MessagePayload, on connection: RPCConnection, turn: OrderedTurn?
+    ) async throws -> any Encodable & Sendable {
         guard let identity = connection.peer?.identity else { throw RPCError(.unauthenticated, "Say hello first.") }
         county.presence.heard(from: identity.node)
         guard let operation = Self.operations[method] else { throw RPCError.methodNotFound(method) }
         do {
             try operation.authorize(identity)
-            return try await perform(operation, payload: payload, as: identity, on: connection)
+            return try await perform(operation, payload: payload, as: identity, on: connection, turn: turn)
         } catch {
             // The session is refused: this connection no longer counts as the township online.
             if counted.remove(connection) { county.disconnected(identity) }
@@ -68,11 +80,14 @@ struct CoordinatorResponder: RPCResponder {
     }
 
     private func perform(
-        _ operation: CountyOperation, payload: MessagePayload, as identity: NodeIdentity, on connection: RPCConnection
+        _ operation: CountyOperation, payload: MessagePayload, as identity: NodeIdentity, on connection: RPCConnection, turn: OrderedTurn?
     ) async throws -> any Encodable & Sendable {
         switch operation {
         case .push:
-            let outcome = try await county.push(PushBatch(try payload.params(as: PushParams.self)), from: Self.session(of: identity, connection.hello))
+            // Reading the records overlaps the pushes before this one; applying them follows them.
+            let batch = PushBatch(try payload.params(as: PushParams.self))
+            await turn?.begin()
+            let outcome = try await county.push(batch, from: Self.session(of: identity, connection.hello), queued: { turn?.end() })
             subscribers.notify(outcome.audience, upto: outcome.logUpto)
             return PushResult(outcome)
         case .pull:

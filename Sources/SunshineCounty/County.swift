@@ -70,16 +70,21 @@ public struct County: Sendable {
     /// commit. A batch that does not continue from the durable checkpoint is refused whole, so the
     /// checkpoint only ever advances over contiguous, committed batches (DESIGN §3.3). Refused
     /// versions are answered as rejected and held aside, never discarded (§3.5).
-    public func push(_ batch: PushBatch, from agent: AgentSession) async throws -> PushOutcome {
-        guard batch.entries.count <= PushBatch.maxRecords else {
-            throw CountyError.invalid("A push carries at most \(PushBatch.maxRecords) records; send smaller batches.")
+    ///
+    /// `queued` is called once the push has its place among the store's writes: a push begun after
+    /// it applies after this one (``ReplicaStore/write(_:queued:)``), so the next push of a window
+    /// need not wait for this one's commit — and if this one fails, the next finds the checkpoint
+    /// where it was and is refused as out of order.
+    public func push(_ batch: PushBatch, from agent: AgentSession, queued: @escaping @Sendable () -> Void = {}) async throws -> PushOutcome {
+        guard batch.entries.count <= Replication.maxPushRecords else {
+            throw CountyError.invalid("A push carries at most \(Replication.maxPushRecords) records; send smaller batches.")
         }
         guard batch.after >= 0, batch.upto >= batch.after else {
             throw CountyError.invalid("after and upto must be change-log sequence numbers with after ≤ upto.")
         }
         let now = clock()
         let at = now.formatted(.iso8601)
-        let outcome = try await store.write { tx in
+        let outcome = try await store.write({ tx in
             var held = try tx.agentStore(node: agent.node, store: agent.store)
                 ?? AgentStore(node: agent.node, store: agent.store, checkpoint: 0, checkpointHead: nil, lastHello: 0)
             guard batch.after == held.checkpoint else { throw CountyError.outOfOrder(checkpoint: held.checkpoint) }
@@ -146,7 +151,7 @@ public struct County: Sendable {
             try tx.saveAgentStore(held)
             outcome.logUpto = try tx.latestSeq()
             return outcome
-        }
+        }, queued: queued)
         record(outcome, from: agent.node, at: now)
         return outcome
     }

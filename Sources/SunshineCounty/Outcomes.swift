@@ -40,9 +40,6 @@ public struct PushBatch: Sendable, Equatable {
     public init(records: [Record], after: Int64, upto: Int64, head: String? = nil) {
         self.init(entries: records.map(Entry.record), after: after, upto: upto, head: head)
     }
-
-    /// The most records one push may carry.
-    public static let maxRecords = 1_000
 }
 
 /// What a push did: per-record outcomes, the checkpoint reached and who must hear of it.

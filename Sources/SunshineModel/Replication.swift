@@ -68,6 +68,9 @@ public struct KeyState: Sendable, Equatable {
 }
 
 public enum Replication {
+    /// The most records one push may carry (DESIGN §3.3); a push is bounded in bytes too.
+    public static let maxPushRecords = 1_000
+
     /// Decides what `incoming` does, given the canonical forms of the held versions of its key
     /// that have the same clock (`sameClock`) and the current siblings.
     ///

@@ -39,9 +39,6 @@ public final class RPCConnection: Sendable {
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     private let scheduledWake = NIOLockedValueBox<Scheduled<Void>?>(nil)
-    /// Requests the responder wants handled one at a time, in arrival order.
-    private let ordered: AsyncStream<(id: RPCID, method: String, payload: MessagePayload)>
-    private let enqueueOrdered: AsyncStream<(id: RPCID, method: String, payload: MessagePayload)>.Continuation
     /// Wakes the sender of posted notifications (``post(_:params:)``).
     private let postings: AsyncStream<Void>
     private let wakePoster: AsyncStream<Void>.Continuation
@@ -64,6 +61,8 @@ public final class RPCConnection: Sendable {
         /// The deadline the timer task is scheduled to wake at (nil: none). A change that only
         /// moves deadlines later — a call started, a write begun — needs no wake-up.
         var armed: NIODeadline?
+        /// The turn of the last ordered request dispatched: the next one's begins after it.
+        var lastTurn: OrderedTurn?
     }
 
     init(
@@ -88,8 +87,6 @@ public final class RPCConnection: Sendable {
         )
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wake.yield()
-        // Unbounded here, but bounded by the state machine's in-flight limit.
-        (ordered, enqueueOrdered) = AsyncStream.makeStream()
         (postings, wakePoster) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -315,11 +312,6 @@ public final class RPCConnection: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runTimer() }
             group.addTask {
-                for await request in self.ordered {
-                    await self.answer(id: request.id, method: request.method, payload: request.payload, responder: responder)
-                }
-            }
-            group.addTask {
                 for await _ in self.postings {
                     let frames = self.shared.withLockedValue { state -> [(String, ByteBuffer)] in
                         defer { state.posted.removeAll() }
@@ -395,11 +387,15 @@ public final class RPCConnection: Sendable {
             return await acceptHello(id: id, payload: payload, responder: responder, serverIdentity: serverIdentity, established: established)
         case .dispatchRequest(let id, let method):
             guard case .request(_, _, let payload) = message else { return false }
-            if responder.isOrdered(method) {
-                enqueueOrdered.yield((id, method, payload))
-            } else {
-                group.addTask { await self.answer(id: id, method: method, payload: payload, responder: responder) }
-            }
+            // Bounded by the state machine's in-flight limit.
+            let turn = responder.isOrdered(method)
+                ? shared.withLockedValue { state -> OrderedTurn in
+                    let turn = OrderedTurn(after: state.lastTurn)
+                    state.lastTurn = turn
+                    return turn
+                }
+                : nil
+            group.addTask { await self.answer(id: id, method: method, payload: payload, responder: responder, turn: turn) }
         case .dispatchNotification(let method):
             guard case .notification(_, let payload) = message else { return false }
             await responder.receive(notification: method, payload: payload, on: self)
@@ -526,8 +522,10 @@ public final class RPCConnection: Sendable {
     }
 
     /// Runs one request and answers it.
-    private func answer(id: RPCID, method: String, payload: MessagePayload, responder: any RPCResponder) async {
+    private func answer(id: RPCID, method: String, payload: MessagePayload, responder: any RPCResponder, turn: OrderedTurn?) async {
         defer { shared.withLockedValue { $0.machine.inboundFinished() } }
+        // The next ordered request never waits for more than this one's answer.
+        defer { turn?.end() }
         let frame: ByteBuffer
         do {
             let result: any Encodable & Sendable
@@ -535,6 +533,8 @@ public final class RPCConnection: Sendable {
                 let params = try payload.params(as: PingParams.self)
                 await responder.pinged(params, on: self)
                 result = EmptyResult()
+            } else if let turn {
+                result = try await responder.respond(to: method, payload: payload, on: self, turn: turn)
             } else {
                 result = try await responder.respond(to: method, payload: payload, on: self)
             }
@@ -610,7 +610,6 @@ public final class RPCConnection: Sendable {
         }
         scheduledWake.withLockedValue { $0.take() }?.cancel()
         wake.finish()
-        enqueueOrdered.finish()
         wakePoster.finish()
         if let last {
             // A peer that reads nothing must not hold the close: the last frame gets a second.

@@ -10,13 +10,20 @@ public protocol RPCResponder: Sendable {
     /// `hello` result says of the node (its checkpoint, DESIGN §3.3), or throws to refuse the session.
     func acceptHello(_ hello: HelloParams, from peer: PeerCertificate, on connection: RPCConnection) async throws -> HelloAcceptance
 
-    /// Whether requests of `method` from one connection must be handled one at a time, in the
-    /// order they arrived (a window of pipelined pushes must commit in order). Others run
-    /// concurrently.
+    /// Whether requests of `method` from one connection take turns in the order they arrived (a
+    /// window of pipelined pushes must apply in order): each is answered by
+    /// ``respond(to:payload:on:turn:)``. Others run concurrently.
     func isOrdered(_ method: String) -> Bool
 
     /// A request other than `hello` and `ping`. Returns the result to encode.
     func respond(to method: String, payload: MessagePayload, on connection: RPCConnection) async throws -> any Encodable & Sendable
+
+    /// An ordered request: what must follow the ordered requests before it waits for
+    /// `turn.begin()`, and `turn.end()` lets the next one begin (see ``OrderedTurn``). By default
+    /// the whole of ``respond(to:payload:on:)`` is the turn.
+    func respond(
+        to method: String, payload: MessagePayload, on connection: RPCConnection, turn: OrderedTurn
+    ) async throws -> any Encodable & Sendable
 
     /// A notification other than `bye`.
     func receive(notification method: String, payload: MessagePayload, on connection: RPCConnection) async
@@ -37,6 +44,14 @@ extension RPCResponder {
 
     public func respond(to method: String, payload: MessagePayload, on connection: RPCConnection) async throws -> any Encodable & Sendable {
         throw RPCError.methodNotFound(method)
+    }
+
+    public func respond(
+        to method: String, payload: MessagePayload, on connection: RPCConnection, turn: OrderedTurn
+    ) async throws -> any Encodable & Sendable {
+        await turn.begin()
+        defer { turn.end() }
+        return try await respond(to: method, payload: payload, on: connection)
     }
 
     public func receive(notification method: String, payload: MessagePayload, on connection: RPCConnection) async {}

@@ -18,12 +18,30 @@ public protocol ReplicaStore: Sendable {
     /// Runs `body` in one transaction, committed (durably, for a durable store) before this returns.
     func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
 
+    /// ``write(_:)``, calling `queued` once the write has its place in the store's order of writes:
+    /// a write begun after `queued` runs after this one, and sees what it wrote if it committed.
+    /// So pipelined pushes apply in order while one commits and the next is still being read.
+    func write<T: Sendable>(
+        _ body: @Sendable (any StoreTransaction) throws -> T, queued: @escaping @Sendable () -> Void
+    ) async throws -> T
+
     /// Writes a consistent copy of the whole store to a new file at `path` while the store is in
     /// use: what an operator keeps, and what a restore brings back.
     func backup(to path: String) async throws
 }
 
 /// Queries over a store, inside a read snapshot or a write transaction.
+extension ReplicaStore {
+    /// A store whose writes are not queued calls `queued` when the write is done, which keeps the
+    /// promise: nothing begun afterwards can run before it.
+    public func write<T: Sendable>(
+        _ body: @Sendable (any StoreTransaction) throws -> T, queued: @escaping @Sendable () -> Void
+    ) async throws -> T {
+        defer { queued() }
+        return try await write(body)
+    }
+}
+
 public protocol StoreSnapshot {
     // MARK: Keys
 

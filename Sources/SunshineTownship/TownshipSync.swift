@@ -14,15 +14,17 @@ import SunshineStore
 /// step, and the agent decides what wakes it.
 public struct TownshipSync: Sendable {
     public struct Options: Sendable {
-        /// Records per push at most, and pushes awaiting their answer at once.
-        public var batch = 200
+        /// Records per push at most (the protocol's most; batches are bounded in bytes too), and
+        /// pushes awaiting their answer at once.
+        public var batch = Replication.maxPushRecords
         public var window = 4
         public var pullLimit = 500
 
         public init() {}
     }
 
-    /// What happened, for logs, the demo and tests.
+    /// What happened, for logs, the demo and tests. `pushed` is the county's answer, given once the
+    /// batch is durable there; the township notes it in its own store right after.
     public enum Event: Sendable, Equatable {
         case pushed(upto: Int64, accepted: Int, duplicates: Int, conflicts: Int, rejected: Int)
         case pulled(count: Int, upto: Int64)
@@ -86,23 +88,64 @@ public struct TownshipSync: Sendable {
         }
     }
 
-    /// Pushes the outbox in order, `window` batches at a time, and waits for a signal when it is empty.
+    /// Pushes the outbox in order with up to `window` pushes awaiting their answers, and sends the
+    /// next batch as soon as the window has room and the outbox has more: a clerk's ballot never
+    /// waits for an earlier push's answer, nor for the township to note an answer in its own store.
+    /// Answers are noted by one store write at a time — those that arrive during a write are noted
+    /// together by the next — so a burst of answers costs one commit, not one each.
     func pushOutbox(after checkpoint: Int64, batchBytes: Int, signals: AsyncStream<Void>) async throws {
+        enum Step: Sendable {
+            case answered(OutboxBatch, PushReceipt)
+            case signalled(ended: Bool)
+            case noted
+        }
         var sent = checkpoint
-        var wakes = signals.makeAsyncIterator()
-        try await withThrowingTaskGroup(of: (OutboxBatch, PushReceipt).self) { group in
+        try await withThrowingTaskGroup(of: Step.self) { group in
+            defer { group.cancelAll() }
             var inFlight = 0
+            var unnoted: [(OutboxBatch, PushReceipt)] = []
+            var noting = false
+            var listening = false
+            var signalsEnded = false
             while !Task.isCancelled {
                 while inFlight < options.window, let batch = try await nextBatch(after: sent, bytes: batchBytes) {
                     let pending = try await link.send(batch)
                     sent = batch.upto
-                    group.addTask { (batch, try await pending.receipt()) }
+                    group.addTask { .answered(batch, try await pending.receipt()) }
                     inFlight += 1
                 }
-                if inFlight > 0, let (batch, receipt) = try await group.next() {
+                if !noting && !unnoted.isEmpty {
+                    let answers = unnoted
+                    unnoted = []
+                    noting = true
+                    group.addTask {
+                        try await note(answers)
+                        return .noted
+                    }
+                }
+                if signalsEnded && inFlight == 0 && !noting { return }
+                if !listening && !signalsEnded {
+                    // One listener at a time: a signal stream has one consumer.
+                    listening = true
+                    group.addTask {
+                        var wakes = signals.makeAsyncIterator()
+                        return .signalled(ended: await wakes.next() == nil)
+                    }
+                }
+                switch try await group.next() {
+                case .answered(let batch, let receipt):
                     inFlight -= 1
-                    try await acknowledge(receipt, of: batch)
-                } else if await wakes.next() == nil {
+                    unnoted.append((batch, receipt))
+                    events?(.pushed(
+                        upto: receipt.upto, accepted: receipt.accepted, duplicates: receipt.duplicates, conflicts: receipt.conflicts,
+                        rejected: receipt.refused.count
+                    ))
+                case .signalled(let ended):
+                    listening = false
+                    signalsEnded = ended
+                case .noted:
+                    noting = false
+                case nil:
                     return
                 }
             }
@@ -146,28 +189,33 @@ public struct TownshipSync: Sendable {
         }
     }
 
-    private func acknowledge(_ receipt: PushReceipt, of batch: OutboxBatch) async throws {
-        let identity = try await store.read { try $0.identity() }
+    /// Notes answers of the county in the township's store, in one transaction: the checkpoint the
+    /// last of them reached, and the versions the county refused, which the township keeps visible
+    /// to its clerks.
+    private func note(_ answers: [(OutboxBatch, PushReceipt)]) async throws {
         let node = township.node
         let now = Date()
         // The county commits a store's pushes gap-free and in order, so the highest answered `upto`
-        // is durable there together with everything before it. What it refused, the township keeps
-        // visible to its clerks.
+        // is durable there together with everything before it.
         try await store.write { tx in
-            try tx.advanceCheckpoint(Township.acked, to: receipt.upto)
+            let storeID = try tx.identity().storeID
+            for (batch, receipt) in answers {
+                try tx.advanceCheckpoint(Township.acked, to: receipt.upto)
+                for refusal in receipt.refused {
+                    let version = batch.records.last { $0.key == refusal.key }
+                    try tx.holdAside(Refusal(
+                        node: node, store: storeID, key: refusal.key, township: version?.township ?? node, reason: refusal.reason,
+                        message: refusal.message, at: now.formatted(.iso8601), version: version?.canonical ?? "{}"
+                    ))
+                }
+            }
             try tx.setCheckpoint(Township.syncedAt, to: Int64(now.timeIntervalSince1970 * 1000))
+        }
+        for (_, receipt) in answers {
             for refusal in receipt.refused {
-                let version = batch.records.last { $0.key == refusal.key }
-                try tx.holdAside(Refusal(
-                    node: node, store: identity.storeID, key: refusal.key, township: version?.township ?? node, reason: refusal.reason,
-                    message: refusal.message, at: now.formatted(.iso8601), version: version?.canonical ?? "{}"
-                ))
+                logger.warning("the coordinator refused \(refusal.key): \(refusal.message) [\(refusal.reason)]")
             }
         }
-        for refusal in receipt.refused {
-            logger.warning("the coordinator refused \(refusal.key): \(refusal.message) [\(refusal.reason)]")
-        }
-        events?(.pushed(upto: receipt.upto, accepted: receipt.accepted, duplicates: receipt.duplicates, conflicts: receipt.conflicts, rejected: receipt.refused.count))
     }
 
     /// Pulls until caught up on every signal.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SunshineAgent
+import SunshineModel
 import SunshineRPC
 
 struct AgentCommand: AsyncParsableCommand, SettingFlags {
@@ -84,7 +85,7 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
             node: node, coordinator: try settings.endpoint(.coordinator, default: "127.0.0.1:7420"))
         configuration.client.rpc.maxFrame = try settings.maxFrame()
         configuration.sync.batch = try settings.number(
-            .batchRecords, default: configuration.sync.batch, in: 1...10_000, unit: "records")
+            .batchRecords, default: configuration.sync.batch, in: 1...Replication.maxPushRecords, unit: "records")
         if try settings.isSet(.batchBytes) {
             configuration.batchBytes = try settings.number(
                 .batchBytes, default: 0, in: 16_384...16_777_216, unit: "bytes")

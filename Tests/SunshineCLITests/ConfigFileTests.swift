@@ -93,7 +93,7 @@ final class ConfigDirectory {
         #expect(configuration.sync.window == 8)
         let defaults = try AgentCommand.configuration(try agent(["--node", "township-03"]))
         #expect(defaults.batchBytes == nil)
-        #expect(defaults.sync.batch == 200)
+        #expect(defaults.sync.batch == 1000)
         #expect(defaults.sync.window == 4)
     }
 
@@ -146,7 +146,7 @@ final class ConfigDirectory {
     }
 
     @Test(arguments: [
-        (#"{"batchRecords": 0}"#, "batchRecords must be a number of records from 1 to 10000, not 0."),
+        (#"{"batchRecords": 0}"#, "batchRecords must be a number of records from 1 to 1000, not 0."),
         (#"{"batchBytes": 100}"#, "batchBytes must be a number of bytes from 16384 to 16777216, not 100."),
         (#"{"batchBytes": "big"}"#, #"batchBytes must be a number of bytes from 16384 to 16777216, not "big"."#),
         (#"{"batchWindow": 64}"#, "batchWindow must be a number of pushes from 1 to 32, not 64."),

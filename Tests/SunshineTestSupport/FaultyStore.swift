@@ -68,18 +68,26 @@ public final class FaultyStore: ReplicaStore {
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try await write(body, queued: {})
+    }
+
+    /// Counts and faults the write as it is queued in the store beneath, so a pipelined push's
+    /// failed commit is one of a window in flight.
+    public func write<T: Sendable>(
+        _ body: @Sendable (any StoreTransaction) throws -> T, queued: @escaping @Sendable () -> Void
+    ) async throws -> T {
         let (number, fails, delay) = plan.withLock { plan in
             plan.commits += 1
             return (plan.commits, plan.failAll || plan.failing.remove(plan.commits) != nil, plan.delay)
         }
         if let delay { try await Task.sleep(for: delay) }
-        return try await base.write { tx in
+        return try await base.write({ tx in
             let result = try body(tx)
             if fails {
                 throw StoreError("Injected fault: commit \(number) failed as if the database were busy; nothing was written.", reason: .busy)
             }
             return result
-        }
+        }, queued: queued)
     }
 
     public func backup(to path: String) async throws {

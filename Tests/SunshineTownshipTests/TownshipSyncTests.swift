@@ -21,17 +21,19 @@ func never() -> AsyncStream<Void> { AsyncStream { _ in } }
 func syncOnce(
     _ township: Township, with county: County, batch: Int = 100, window: Int = 2, push: Bool = true, pull: Bool = true
 ) async throws {
-    let (link, start) = try await DirectLink.connect(township, to: county)
     var options = TownshipSync.Options()
     options.batch = batch
     options.window = window
     options.pullLimit = 7
-    let sync = TownshipSync(township: township, link: link, options: options)
-    if push { try await sync.run(start, outbox: once(), pull: never()) }
+    // Each part its own session, as an agent that reconnects: each starts from what the county
+    // says at hello.
+    if push {
+        let (link, start) = try await DirectLink.connect(township, to: county)
+        try await TownshipSync(township: township, link: link, options: options).run(start, outbox: once(), pull: never())
+    }
     if pull {
-        var pulling = start
-        pulling.pullFrom = nil
-        try await sync.run(pulling, outbox: never(), pull: once())
+        let (link, start) = try await DirectLink.connect(township, to: county)
+        try await TownshipSync(township: township, link: link, options: options).run(start, outbox: never(), pull: once())
     }
 }
 
@@ -97,5 +99,75 @@ func syncOnce(
         #expect(try await county.checkpoint(of: agent) == 20)
         #expect(try await office.store.read { try $0.checkpoint("acked") } == 20)
         #expect(try await office.outbox().unsent == 30)
+    }
+}
+
+/// A link to the county whose answers wait until the test lets them through, so a test sees what
+/// the township sends while its pushes await their answers. The county applies each push when it
+/// is sent, as the coordinator does; only the answer is held.
+actor HeldAnswers: CountyLink {
+    let direct: DirectLink
+    /// The `upto` of each push, as it is sent.
+    nonisolated let sends: AsyncStream<Int64>
+    private let sent: AsyncStream<Int64>.Continuation
+    private var released = false
+    private var held: [CheckedContinuation<Void, Never>] = []
+
+    init(_ direct: DirectLink) {
+        self.direct = direct
+        (sends, sent) = AsyncStream.makeStream()
+    }
+
+    func send(_ batch: OutboxBatch) async throws -> PendingReceipt {
+        let pending = await direct.send(batch)
+        sent.yield(batch.upto)
+        return PendingReceipt {
+            await self.gate()
+            return try await pending.receipt()
+        }
+    }
+
+    func pull(since: Int64, limit: Int) async throws -> PulledPage {
+        try await direct.pull(since: since, limit: limit)
+    }
+
+    /// Lets every answer through, held or to come.
+    func release() {
+        released = true
+        for answer in held { answer.resume() }
+        held = []
+    }
+
+    private func gate() async {
+        if released { return }
+        await withCheckedContinuation { held.append($0) }
+    }
+}
+
+@Suite struct PushWindowTests {
+    /// Live county (sunshine-bench live): a clerk's ballot written while a push awaits its answer
+    /// went out only after that answer and the township's own commit of it. Now it goes at once,
+    /// and the answers are noted when they come.
+    @Test(.timeLimit(.minutes(1))) func aBallotWrittenWhileAPushAwaitsItsAnswerIsSentAtOnce() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let office = Township(store: InMemoryStore(node: "township-01"))
+        try await office.record(paper(1))
+        let (direct, start) = try await DirectLink.connect(office, to: county)
+        let link = HeldAnswers(direct)
+        let (outbox, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let session = Task { try await TownshipSync(township: office, link: link).run(start, outbox: outbox, pull: never()) }
+        var sends = link.sends.makeAsyncIterator()
+        #expect(await sends.next() == 1)
+
+        try await office.record(paper(2))
+        wake.yield()
+        #expect(await sends.next() == 2, "sent while the first push still awaits its answer")
+        #expect(try await office.outbox().unsent == 2, "nothing is noted as acknowledged before the county answers")
+
+        await link.release()
+        wake.finish()
+        try await session.value
+        #expect(try await office.outbox().unsent == 0, "both answers noted")
+        #expect(try await county.status().totals.ballots == 2)
     }
 }

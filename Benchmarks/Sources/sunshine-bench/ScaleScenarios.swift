@@ -115,7 +115,7 @@ extension Bench {
             var after: Int64 = 0
             var serial = 1
             while serial <= perTownship {
-                let end = min(serial + PushBatch.maxRecords, perTownship + 1)
+                let end = min(serial + Replication.maxPushRecords, perTownship + 1)
                 let records = (serial..<end).map { Papers.record($0, township: township, actor: actor) }
                 let upto = after + Int64(records.count)
                 let outcome = try await county.push(PushBatch(records: records, after: after, upto: upto), from: agent)

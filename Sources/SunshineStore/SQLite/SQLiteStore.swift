@@ -75,6 +75,12 @@ public final class SQLiteStore: ReplicaStore {
     /// so one that throws leaves no trace while the others commit; every caller returns only after
     /// the shared commit. Concurrent pushes from many agents then cost one fsync, not one each.
     public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try await write(body, queued: {})
+    }
+
+    public func write<T: Sendable>(
+        _ body: @Sendable (any StoreTransaction) throws -> T, queued: @escaping @Sendable () -> Void
+    ) async throws -> T {
         let node = self.node
         let decoded = self.decoded
         return try await explained {
@@ -105,6 +111,7 @@ public final class SQLiteStore: ReplicaStore {
                         }
                     )
                     enqueue(job)
+                    queued()
                 }
             }
         }

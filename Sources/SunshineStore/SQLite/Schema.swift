@@ -18,6 +18,12 @@ import SunshineModel
 ///   hash-chain head after it (``LogChain``); `version_by_key_clock` finds equal-clock versions
 ///   without reading a key's history.
 /// * `agent_store` is what the county holds of each agent store; `refusal` the versions held aside.
+///
+/// v3 (what applying a version writes, sunshine-bench durable): `version` loses `UNIQUE (key,
+/// record)`, an index holding a second copy of every record — a duplicate is found by its clock
+/// (`version_by_key_clock`) and its bytes, before anything is written — and `version_by_key`, whose
+/// lookups `version_by_key_clock` serves; `current_by_township` goes, as nothing reads by it since
+/// `status` reads `kind_count`.
 enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -140,6 +146,33 @@ enum Schema {
                 SELECT substr(name, 7), '', seq, NULL, 0 FROM checkpoint WHERE substr(name, 1, 6) = 'agent:'
                 """)
             try db.execute(sql: "DELETE FROM checkpoint WHERE substr(name, 1, 6) = 'agent:'")
+        }
+        migrator.registerMigration("v3") { db in
+            // SQLite cannot drop a table's constraint, so the table is rebuilt, keeping every
+            // sequence number and the AUTOINCREMENT high-water mark (a number is never reused).
+            let issued = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'version'") ?? 0
+            try db.execute(sql: """
+                CREATE TABLE version_v3 (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    key TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    township TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    clock TEXT NOT NULL,
+                    record TEXT NOT NULL,
+                    flag TEXT,
+                    source TEXT,
+                    head BLOB
+                );
+                INSERT INTO version_v3 (seq, key, kind, township, origin, clock, record, flag, source, head)
+                    SELECT seq, key, kind, township, origin, clock, record, flag, source, head FROM version ORDER BY seq;
+                DROP TABLE version;
+                ALTER TABLE version_v3 RENAME TO version;
+                CREATE INDEX version_by_key_clock ON version (key, clock);
+                CREATE INDEX version_by_origin ON version (origin, seq);
+                DROP INDEX current_by_township;
+                """)
+            try db.execute(sql: "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'version'", arguments: [issued])
         }
         return migrator
     }

@@ -1,0 +1,61 @@
+import Foundation
+import GRDB
+import SunshineModel
+import SunshineTestSupport
+import Testing
+
+@testable import SunshineStore
+
+/// A store written before a migration opens with everything it held: the same versions under
+/// the same sequence numbers, the same log heads, and numbers never handed out twice.
+@Suite struct MigrationTests {
+    @Test func aStoreFromBeforeV3KeepsItsLogItsHeadsAndItsNumbers() async throws {
+        let path = StoreKind.scratch() + "/township-03.sqlite"
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // The file as a build with migrations v1 and v2 left it, written by the same statements.
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(queue, upTo: "v2")
+            try await queue.write { db in
+                let tx = SQLiteTransaction(db: db, node: "township-03", decoded: DecodeCounter())
+                try tx.ensureIdentity()
+                for serial in 1...5 {
+                    let paper = Ballot(contest: "c", round: "vote-1", station: "s01", serial: Int64(serial), choices: ["a"])
+                    try tx.write(kind: .ballot, key: paper.key(township: "township-03"), township: "township-03", data: paper.json)
+                }
+                try tx.write(kind: .finding, key: "finding/township-03/seal", township: "township-03",
+                             data: ["team": "t", "category": "c", "severity": "low", "status": "open", "title": "Seal"])
+                // A number handed out by a write whose row is gone must not be handed out again.
+                try db.execute(sql: "UPDATE sqlite_sequence SET seq = 9 WHERE name = 'version'")
+            }
+        }
+        let before = try await snapshot(of: path)
+        #expect(before.changes.count == 6)
+
+        let store = try SQLiteStore(path: path, node: "township-03")
+        let after = try await store.read { snapshot in
+            (changes: try snapshot.changes(after: 0, for: nil, limit: 100).map(\.seq), heads: try (1...6).map { try snapshot.head(at: Int64($0)) })
+        }
+        #expect(after.changes == before.changes)
+        #expect(after.heads == before.heads)
+        let next = try await store.write { tx in
+            try tx.write(kind: .finding, key: "finding/township-03/seal", township: "township-03",
+                         data: ["team": "t", "category": "c", "severity": "low", "status": "resolved", "title": "Seal"])
+        }
+        #expect(try await store.read { try $0.latestSeq() } == 10, "the next number follows the highest ever handed out, not the highest held")
+        #expect(try await store.read { try $0.history(of: "finding/township-03/seal") }.map(\.record).last == next)
+        // What v3 dropped is gone; what the apply path reads by is there.
+        let indexes = try await DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('version', 'current')")
+        }
+        #expect(Set(indexes) == ["version_by_key_clock", "version_by_origin", "current_by_kind", "current_quarantined", "sqlite_autoindex_current_1"])
+    }
+
+    private func snapshot(of path: String) async throws -> (changes: [Int64], heads: [String?]) {
+        let queue = try DatabaseQueue(path: path)
+        return try await queue.read { db in
+            let snapshot = SQLiteSnapshot(db: db, decoded: DecodeCounter())
+            return (try snapshot.changes(after: 0, for: nil, limit: 100).map(\.seq), try (1...6).map { try snapshot.head(at: Int64($0)) })
+        }
+    }
+}
