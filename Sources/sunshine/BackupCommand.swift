@@ -33,9 +33,7 @@ struct BackupCommand: AsyncParsableCommand, SettingFlags {
             in: directory, named: try settings.isSet(.node) ? settings.nodeName(.node, missing: "") : nil)
         let source = (directory as NSString).appendingPathComponent("\(node).sqlite")
         let target = URL(fileURLWithPath: to).standardizedFileURL
-        guard target.path != URL(fileURLWithPath: source).standardizedFileURL.path else {
-            throw CommandFailure("--to \(to) is the store itself; name another file for the backup.")
-        }
+        try Self.checkTarget(target, notAmong: directory, to: to)
         let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial")
         try? FileManager.default.removeItem(at: partial)
         let store = try SQLiteStore(path: source, node: node)
@@ -48,6 +46,22 @@ struct BackupCommand: AsyncParsableCommand, SettingFlags {
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? Int) ?? 0
         print("Backed up \(node)'s store \(source) to \(target.path) (\(size) bytes).")
+    }
+
+    /// Refuses a backup file that would replace a store's own file — the database or the
+    /// write-ahead log, shared memory or journal beside it, of any store in the data directory:
+    /// renaming a copy over a live store's WAL loses every write not yet checkpointed.
+    static func checkTarget(_ target: URL, notAmong directory: String, to: String) throws {
+        let resolved = target.resolvingSymlinksInPath()
+        let data = URL(fileURLWithPath: directory).standardizedFileURL.resolvingSymlinksInPath()
+        guard resolved.deletingLastPathComponent().path == data.path else { return }
+        let name = resolved.lastPathComponent
+        let storeFile = [".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal"].contains { name.hasSuffix($0) }
+        guard !storeFile else {
+            throw CommandFailure(
+                "--to \(to) is a store's own file in the data directory \(directory); write the backup outside it, e.g. --to /var/backups/\(name.split(separator: ".").first ?? "store")-backup.sqlite."
+            )
+        }
     }
 
     /// The node whose store is in `directory`: `named`, or the only `*.sqlite` file there.
