@@ -92,10 +92,10 @@ public struct County: Sendable {
             // Whether a ballot's round is closed, asked once per round of the batch.
             var closedRounds: [ClosedRound: Bool] = [:]
             func roundClosed(_ record: Record) throws -> Bool {
-                guard record.kind == .ballot, let ballot = try? RecordRules.ballot(record.data) else { return false }
-                let round = ClosedRound(contest: ballot.contest, round: ballot.round)
+                guard record.kind == .ballot, let paper = Ballot.contestAndRound(ofKey: record.key) else { return false }
+                let round = ClosedRound(contest: paper.contest, round: paper.round)
                 if let known = closedRounds[round] { return known }
-                let closed = try tx.isRoundClosed(contest: ballot.contest, round: ballot.round)
+                let closed = try tx.isRoundClosed(contest: paper.contest, round: paper.round)
                 closedRounds[round] = closed
                 return closed
             }
@@ -120,6 +120,13 @@ public struct County: Sendable {
                 let closed = try roundClosed(record)
                 let offered = try tx.offer(record, flag: closed ? .roundClosed : nil, source: agent.store) { held throws(RecordError) in
                     try Authorization.checkPush(record, by: agent.node, held: held)
+                    // A closed round's result is final: a late paper is kept, quarantined and not
+                    // counted, but a correction or void of a paper the county holds would change
+                    // what was counted at the close, so it is held aside for the operators instead.
+                    if closed && !held.isEmpty {
+                        throw .roundClosed(
+                            "its round is closed and the result final; this change to a paper recorded before the close is held aside, not applied")
+                    }
                 }
                 let decision: ApplyDecision
                 switch offered {

@@ -28,6 +28,13 @@ public struct Ballot: Sendable, Hashable {
         return "ballot/\(township)/\(contest)/\(round)/\(station)/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
+    /// The contest and round a ballot key names — of a voided paper too, whose record has no data.
+    public static func contestAndRound(ofKey key: String) -> (contest: String, round: String)? {
+        let segments = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard segments.count == 6, segments[0] == "ballot" else { return nil }
+        return (String(segments[2]), String(segments[3]))
+    }
+
     public var json: JSONValue {
         var members: [String: JSONValue] = [
             "contest": .string(contest), "round": .string(round), "station": .string(station), "serial": .int(serial),
@@ -120,11 +127,14 @@ public struct Contest: Sendable, Hashable {
          "candidates": .array(candidates.map { ["id": .string($0.id), "name": .string($0.name)] })]
     }
 
-    /// Whether a ballot of `township` counts: a paper of this contest's own township, judged valid,
-    /// no more choices than seats, each choice a candidate of this contest, no candidate twice.
-    /// Anything else is an invalid paper — counted as invalid, never silently dropped.
+    /// Whether a ballot of `township` counts: a paper of this contest's own township, in one of its
+    /// rounds, judged valid, no more choices than seats, each choice a candidate of this contest,
+    /// no candidate twice. Anything else is an invalid paper — counted as invalid, never silently
+    /// dropped (a round misspelt at a township office is one such paper, not a round of its own).
     public func counts(_ ballot: Ballot, from township: String) -> Bool {
-        guard township == self.township, ballot.valid, ballot.choices.count <= seats, Set(ballot.choices).count == ballot.choices.count else {
+        guard township == self.township, rounds.contains(ballot.round), ballot.valid, ballot.choices.count <= seats,
+            Set(ballot.choices).count == ballot.choices.count
+        else {
             return false
         }
         let ids = Set(candidates.map(\.id))

@@ -175,6 +175,24 @@ import Testing
         #expect(after.quarantined == 1)
         #expect(try await county.store.read { try $0.current(of: late.key) }?.quarantined == true, "the late ballot is kept")
         #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1") == false)
+
+        // Review: a correction or a void of a paper counted before the close changed the closed
+        // result. Both are held aside for the operators; the result stays what it was.
+        let corrected = Record(
+            key: sent[1].key, kind: .ballot, township: "township-01", clock: Replication.nextClock(for: "township-01", over: sent[1].clock),
+            origin: "township-01", at: "",
+            data: Ballot(contest: "committee-township-01", round: "vote-1", station: "s01", serial: 2, choices: ["cand-03"], correction: "after the close").json
+        )
+        let voided = Record(
+            key: sent[2].key, kind: .ballot, township: "township-01", clock: Replication.nextClock(for: "township-01", over: sent[2].clock),
+            origin: "township-01", at: "", deleted: true, data: try RecordRules.ballot(sent[2].data).json
+        )
+        let late2 = try await push([corrected, voided], upto: 62, from: "township-01")
+        #expect(late2.rejected.map(\.key) == [corrected.key, voided.key])
+        #expect(late2.rejected.allSatisfy { $0.error.reason == "round_closed" }, "\(late2.rejected)")
+        let final = try #require(try await county.tally(contest: "committee-township-01", round: "vote-1").first)
+        #expect(final.valid == after.valid && final.invalid == after.invalid && final.candidates == after.candidates, "the closed result did not move")
+        #expect(try await county.rejected(township: "township-01", limit: nil).map(\.key).contains(voided.key), "the void is kept, held aside")
     }
 
     @Test func closingAnUnknownRoundSaysWhatExists() async throws {
