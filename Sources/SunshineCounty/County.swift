@@ -294,6 +294,14 @@ public struct County: Sendable {
         guard kind != .ballot else { throw Self.ballotsAreTheTownships }
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count >= 3 else { throw CountyError.invalid("The key \"\(key)\" is not kind/scope/….") }
+        if kind == .contest, let contest = try? RecordRules.contest(data),
+            let held = try await store.read({ try $0.current(of: key) }), !held.value.deleted,
+            let before = try? RecordRules.contest(held.value.data), before.township != contest.township
+        {
+            throw CountyError.invalid(
+                "\(key) is \(before.township)'s contest; a contest never moves to another township (its ballots would stop counting). "
+                    + "Publish \(contest.township)'s contest under a new id.")
+        }
         let written = try await write(kind: kind, key: key, township: String(segments[1]), data: data, deleted: deleted)
         if kind == .contest, let contest = try? RecordRules.contest(data) {
             let id = segments.last.map(String.init) ?? key

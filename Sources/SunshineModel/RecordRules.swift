@@ -7,6 +7,8 @@ public enum RecordRules {
     public static let maxKeyBytes = 256
     public static let maxTextBytes = 4_000
     public static let maxListCount = 100
+    /// The largest clock counter a record may carry: 2^53 − 1, exact in every JSON reader.
+    public static let maxClockCounter: UInt64 = (1 << 53) - 1
     public static let countyScope = "county"
 
     /// Checks the key, scope, clock and the kind's data; returns nothing or throws `.invalid`.
@@ -28,6 +30,11 @@ public enum RecordRules {
         guard NodeName.isValid(record.origin) else { throw .invalid("origin \"\(record.origin)\" is not a node id") }
         for actor in record.clock.counters.keys.sorted() where !Actor.isValid(actor) {
             throw .invalid("clock entry \"\(actor)\" is not an actor id (a node id, optionally with .INCARNATION)")
+        }
+        // No store counts this far (a billion edits a second for a century is 2^52); a counter
+        // near the integer's end could not be advanced, and every later edit would collide.
+        if let (actor, counter) = record.clock.counters.first(where: { $0.value > maxClockCounter }) {
+            throw .invalid("clock entry \"\(actor)\" is \(counter), above the largest counter \(maxClockCounter)")
         }
         guard record.clock.counters.keys.contains(where: { Actor.node(of: $0) == record.origin }) else {
             throw .invalid("the clock has no entry for its origin \(record.origin)")

@@ -195,6 +195,22 @@ import Testing
         #expect(try await county.rejected(township: "township-01", limit: nil).map(\.key).contains(voided.key), "the void is kept, held aside")
     }
 
+    /// Review: re-publishing a contest id for another township made every ballot of the first
+    /// township invalid, silently.
+    @Test func aContestNeverMovesToAnotherTownship() async throws {
+        try await publishContest()
+        var moved = sampleContest
+        moved.township = "township-08"
+        await #expect(throws: CountyError.self) {
+            _ = try await put(.contest, "contest/county/committee-2026", moved.json)
+        }
+        var retitled = sampleContest
+        retitled.title = "Committee (corrected title)"
+        _ = try await put(.contest, "contest/county/committee-2026", retitled.json)
+        let held = try #require(try await county.store.read { try $0.current(of: "contest/county/committee-2026") })
+        #expect(try RecordRules.contest(held.value.data).township == sampleContest.township)
+    }
+
     @Test func closingAnUnknownRoundSaysWhatExists() async throws {
         try await publishContest()
         await #expect(throws: CountyError.invalid("Contest committee-2026 has no round vote-9; its rounds are vote-1, vote-2.")) {
