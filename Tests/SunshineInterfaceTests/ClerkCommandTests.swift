@@ -153,6 +153,11 @@ import Testing
         #expect(
             twice.status != 0 && twice.stderr.contains("A finding is already recorded as finding/township-01/f-001"),
             "\(twice)")
+        let long = try await sunshine(["finding", "note", "f-001", String(repeating: "x", count: 4_001)] + clerk)
+        #expect(
+            long.status != 0 && long.stderr.contains("entry 2 is 4001 bytes long; each is at most 4000 bytes"),
+            "\(long)")
+        #expect(!long.stderr.contains("only strings"), "\(long)")
         let missing = try await sunshine(["finding", "note", "f-404", "text"] + clerk)
         #expect(
             missing.status != 0
