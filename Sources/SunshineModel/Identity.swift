@@ -14,7 +14,8 @@ public struct NodeIdentity: Sendable, Hashable, CustomStringConvertible {
     public let node: String
     public let role: NodeRole
 
-    /// - Throws: ``IdentityError`` when `node` is not a node id, or is a name reserved for the county.
+    /// - Throws: ``IdentityError`` when `node` is not a node id, is a name reserved for the county,
+    ///   is an operator's name (`operator`, `operator-NAME`) for another role, or names an operator otherwise.
     public init(node: String, role: NodeRole) throws(IdentityError) {
         guard NodeName.isValid(node) else { throw .invalidNodeName(node) }
         // `county` is the scope of county-wide records and `coordinator` the node the county writes
@@ -22,6 +23,11 @@ public struct NodeIdentity: Sendable, Hashable, CustomStringConvertible {
         if node == RecordRules.countyScope || (node == Authorization.countyNode && role != .coordinator) {
             throw .reservedName(node, role: role)
         }
+        // The county tells nodes apart by name (presence, the dashboard): an operator named
+        // township-04 would show township-04 online, and an agent named operator-alice would pass
+        // for an operator in every list (DESIGN §3.7: operators are `operator` or `operator-NAME`).
+        if role == .operator, !NodeName.isOperatorName(node) { throw .notAnOperatorName(node) }
+        if role != .operator, NodeName.isOperatorName(node) { throw .operatorName(node, role: role) }
         self.node = node
         self.role = role
     }
@@ -33,6 +39,10 @@ public struct NodeIdentity: Sendable, Hashable, CustomStringConvertible {
 public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidNodeName(String)
     case reservedName(String, role: NodeRole)
+    /// An operator's certificate must be named `operator` or `operator-NAME`.
+    case notAnOperatorName(String)
+    /// `operator` and `operator-NAME` name operators only.
+    case operatorName(String, role: NodeRole)
 
     public var description: String {
         switch self {
@@ -40,6 +50,12 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\"\(name)\" is not a valid node id: use 1–64 lower-case letters, digits and '-', starting with a letter."
         case .reservedName(let name, let role):
             return "\"\(name)\" is reserved for the county and cannot name \(role == .coordinator ? "a" : "an") \(role.rawValue); "
+                + "choose another node id."
+        case .notAnOperatorName(let name):
+            return "\"\(name)\" cannot name an operator: operators are named operator or operator-NAME "
+                + "(for example operator-alice), so that none passes for a township."
+        case .operatorName(let name, let role):
+            return "\"\(name)\" is an operator's name and cannot name \(role == .coordinator ? "a" : "an") \(role.rawValue); "
                 + "choose another node id."
         }
     }

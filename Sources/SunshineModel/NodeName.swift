@@ -12,6 +12,11 @@ public enum NodeName {
         }
     }
 
+    /// Whether `name` is an operator's: `operator`, or `operator-` followed by a name (DESIGN §3.7).
+    public static func isOperatorName(_ name: String) -> Bool {
+        name == "operator" || (name.hasPrefix("operator-") && name.utf8.count > "operator-".utf8.count)
+    }
+
     /// The default township ids of a county: `township-01` … `township-NN`.
     public static func townships(_ count: Int) -> [String] {
         (1...max(count, 1)).map { number in

@@ -102,6 +102,11 @@ public enum RecordRules {
         guard seats >= 1 && seats <= 1_000 else { throw .invalid("a contest has 1 to 1000 seats") }
         let rounds = try fields.strings("rounds")
         guard !rounds.isEmpty, rounds.allSatisfy(isSegment) else { throw .invalid("rounds must be a non-empty list of ids") }
+        // A ballot names its round by id: two rounds of one id would be one round counted as two.
+        var seen: Set<String> = []
+        for round in rounds where !seen.insert(round).inserted {
+            throw .invalid("round \"\(round)\" appears twice in rounds; each round id must be unique")
+        }
         guard let list = data["candidates"]?.arrayValue, !list.isEmpty, list.count <= maxListCount else {
             throw .invalid("candidates must be a list of 1 to \(maxListCount) {id, name} objects")
         }
@@ -180,9 +185,12 @@ public enum RecordRules {
                 throw .invalid("\(kind) \"\(name)\" must be a list of at most \(RecordRules.maxListCount) strings")
             }
             var strings: [String] = []
-            for item in list {
-                guard let text = item.stringValue, text.utf8.count <= RecordRules.maxTextBytes else {
-                    throw .invalid("\(kind) \"\(name)\" must contain only strings")
+            for (index, item) in list.enumerated() {
+                guard let text = item.stringValue else { throw .invalid("\(kind) \"\(name)\" must contain only strings") }
+                guard text.utf8.count <= RecordRules.maxTextBytes else {
+                    throw .invalid(
+                        "\(kind) \"\(name)\" entry \(index + 1) is \(text.utf8.count) bytes long; "
+                            + "each is at most \(RecordRules.maxTextBytes) bytes")
                 }
                 strings.append(text)
             }

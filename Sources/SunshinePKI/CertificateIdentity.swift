@@ -51,6 +51,15 @@ extension NodeIdentity {
             throw PKIError.missingIdentity(
                 "its CN \"\(name)\" is reserved for the county and cannot name \(article) \(role.rawValue)"
             )
+        } catch .notAnOperatorName(let name) {
+            throw PKIError.missingIdentity(
+                "its CN \"\(name)\" cannot name an operator (operators are named operator or operator-NAME)"
+            )
+        } catch .operatorName(let name, let role) {
+            let article = role == .agent ? "an" : "a"
+            throw PKIError.missingIdentity(
+                "its CN \"\(name)\" is an operator's name and cannot name \(article) \(role.rawValue)"
+            )
         }
     }
 

@@ -364,6 +364,9 @@ public final class RPCConnection: Sendable {
             if case .reject(let id, let rpcError, _) = action {
                 await finish(sending: OutboundMessage.error(id: id, rpcError), reason: rpcError.message)
             }
+        } catch is CancellationError {
+            // The task reading the connection was cancelled: its owner is done with it (a client
+            // whose call failed closes it so), which is no news for a log.
         } catch {
             // TLS failures (plaintext to the TLS port, a refused certificate) and resets end here,
             // for this connection only.

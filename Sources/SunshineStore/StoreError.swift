@@ -8,6 +8,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case full
         /// The file is not a Sunshine store, or is damaged.
         case damaged
+        /// The path cannot hold a store: a file where its directory should be, a directory where
+        /// the file should be, or a place this user cannot write.
+        case unusable
         case other
     }
 
@@ -19,9 +22,17 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         self.reason = reason
     }
 
-    static func unreadable(_ path: String, _ error: any Error) -> StoreError {
-        StoreError(
-            "The database \(path) cannot be opened as a Sunshine store (\(error)); restore it from a backup, or move it aside to start empty.",
+    /// A file SQLite reads as damaged, or as no database at all. Restoring a backup is the way out;
+    /// moving the file aside is one too, but loses whatever only this file holds — for a township,
+    /// ballots and findings not yet sent — so the sentence says so.
+    static func damaged(_ path: String, _ why: String, node: String?) -> StoreError {
+        let lost =
+            node == nil || node == "coordinator"
+            ? "whatever it holds that no backup has would be lost"
+            : "any ballots and findings in it not yet sent to the coordinator would be lost"
+        return StoreError(
+            "The database \(path) is damaged or is not a Sunshine store (\(why)). Restore it from a backup; "
+                + "moving it aside starts an empty store, and \(lost).",
             reason: .damaged
         )
     }

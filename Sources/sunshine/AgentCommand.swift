@@ -13,6 +13,8 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
         discussion: """
             Every setting is a flag, a SUNSHINE_… environment variable and a key of the --config file; a flag wins
             over the environment, which wins over the file (deploy/agent.example.json shows every key).
+            SIGHUP is logged and ignored (restart the agent to apply new settings); SIGTERM answers the pushes in
+            flight and says bye.
             """
     )
 
@@ -60,19 +62,29 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
     }
 
     func run() async throws {
+        HangupService.ignoreUntilHandled()
         let settings = settings()
         try LoggingOptions.bootstrap(settings)
         let configuration = try Self.configuration(settings)
-        let tls = try ClusterTLS.clientContext(try CredentialOptions.resolve(node: configuration.node, settings))
+        let credentials = try CredentialOptions.resolve(node: configuration.node, settings)
+        let tls = try ClusterTLS.clientContext(credentials)
+        try CredentialOptions.requireIdentity(
+            node: configuration.node, role: .agent, in: credentials, command: "agent --node \(configuration.node)")
         var logger = Logger(label: "sunshine.agent")
         logger[metadataKey: "node"] = "\(configuration.node)"
         let store = try DataOptions.openStore(node: configuration.node, settings)
         logger.info(
             "agent \(configuration.node) started: coordinator \(configuration.coordinator), data in \(store.path)")
         let agent = AgentService(configuration: configuration, tls: tls, store: store, logger: logger)
+        // The agent reads its settings and certificates once; SIGHUP (a closed terminal, or a
+        // reload out of habit) is noted and changes nothing. A new setting needs a restart.
+        let hangup = HangupService { [logger] in
+            logger.notice("SIGHUP ignored: the agent has nothing to reload; restart it to apply new settings or certificates")
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                services: [.init(service: agent), .init(service: hangup)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger)
         )
         try await group.run()
     }

@@ -50,22 +50,32 @@ struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
     }
 
     func run() async throws {
+        HangupService.ignoreUntilHandled()
         let settings = settings()
         try LoggingOptions.bootstrap(settings)
         let node = try settings.nodeName(.node, default: "coordinator", missing: "")
         var configuration = try Self.configuration(settings)
-        let tls = try ClusterTLS.serverContext(try CredentialOptions.resolve(node: node, settings))
+        let credentials = try CredentialOptions.resolve(node: node, settings)
+        let tls = try ClusterTLS.serverContext(credentials)
+        try CredentialOptions.requireIdentity(
+            node: node, role: .coordinator, in: credentials,
+            command: node == "coordinator" ? "coordinator" : "coordinator --node \(node)")
         let revokedPath = try settings.readableFile(.revoked, what: "one revoked serial or fingerprint per line")
         if let revokedPath { configuration.revocations = try RevocationList(contentsOf: revokedPath) }
         let listen = configuration.listen
         let logger = Logger(label: "sunshine.coordinator")
         let store = try DataOptions.openStore(node: node, settings)
         let coordinator = CoordinatorService(configuration: configuration, tls: tls, store: store, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: coordinator)]
-        if let revokedPath {
-            let reload = RevocationReload(path: revokedPath, server: coordinator.server, logger: logger)
-            services.append(.init(service: reload))
+        let hangup = HangupService { [server = coordinator.server] in
+            guard let revokedPath else {
+                logger.notice("SIGHUP ignored: no revocation list to re-read (start with --revoked FILE to have one)")
+                return
+            }
+            RevocationReload.reload(path: revokedPath, server: server, logger: logger)
         }
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: coordinator), .init(service: hangup),
+        ]
         let group = ServiceGroup(
             configuration: .init(
                 services: services,
@@ -102,28 +112,16 @@ extension CoordinatorCommand {
 /// Re-reads the revocation list when the coordinator gets SIGHUP, so that a lost laptop's
 /// certificate is refused, and its open connection closed, without restarting the coordinator.
 /// A list that cannot be read leaves the one in force as it is.
-private struct RevocationReload: Service {
-    var path: String
-    var server: RPCServer
-    var logger: Logger
-
-    func run() async throws {
-        // Dispatch delivers the signal only once its default action (terminate) is ignored.
-        signal(SIGHUP, SIG_IGN)
-        let hangups = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        hangups.setEventHandler { [path, server, logger] in
-            do {
-                let list = try RevocationList(contentsOf: path)
-                let closed = server.reloadRevocations(list)
-                let revoked = list.serials.count + list.fingerprints.count
-                let connections = closed == 1 ? "connection" : "connections"
-                logger.notice("reloaded \(path): \(revoked) revoked certificates, \(closed) open \(connections) closed")
-            } catch {
-                logger.error("kept the revocation list in force: \(error)")
-            }
+private enum RevocationReload {
+    static func reload(path: String, server: RPCServer, logger: Logger) {
+        do {
+            let list = try RevocationList(contentsOf: path)
+            let closed = server.reloadRevocations(list)
+            let revoked = list.serials.count + list.fingerprints.count
+            let connections = closed == 1 ? "connection" : "connections"
+            logger.notice("reloaded \(path): \(revoked) revoked certificates, \(closed) open \(connections) closed")
+        } catch {
+            logger.error("kept the revocation list in force: \(error)")
         }
-        hangups.resume()
-        defer { hangups.cancel() }
-        try? await gracefulShutdown()
     }
 }

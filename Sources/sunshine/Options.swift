@@ -130,6 +130,29 @@ struct CredentialOptions: ParsableArguments, SettingFlags {
         }
         return NodeCredentials(pki: PKIDirectory(path: pki), node: node)
     }
+
+    /// Refuses, before anything starts, a certificate that is not `node`'s as a `role`: an agent
+    /// given another township's certificate or an operator's would otherwise retry for ever
+    /// against a coordinator that refuses each hello, and a coordinator with a township's would
+    /// listen under a name it is not.
+    static func requireIdentity(node: String, role: NodeRole, in credentials: NodeCredentials, command: String) throws {
+        let path = credentials.certificatePath
+        let expected = role == .coordinator && node == "coordinator" ? "the coordinator's certificate" : "\(node)'s \(role.rawValue) certificate"
+        let issue = "`sunshine certs issue --node \(node) --role \(role.rawValue)`"
+        guard let summary = try? CertificateSummary(PKIDirectory.readCertificate(at: path)) else {
+            throw CommandFailure("\(path) is not a PEM certificate; `sunshine \(command)` needs \(expected).")
+        }
+        guard let identity = summary.identity else {
+            throw CommandFailure(
+                "\(path) is not a Sunshine node's certificate (\(summary.identityRefusal ?? "no identity")); "
+                    + "`sunshine \(command)` needs \(expected) (issue one with \(issue)).")
+        }
+        guard identity.node != node || identity.role != role else { return }
+        let article = identity.role == .agent || identity.role == .operator ? "an" : "a"
+        throw CommandFailure(
+            "\(path) is the certificate of \(identity.node), \(article) \(identity.role.rawValue); "
+                + "`sunshine \(command)` needs \(expected) (issue one with \(issue)).")
+    }
 }
 
 /// How the daemons log: the level, and text lines or JSON lines on standard error.

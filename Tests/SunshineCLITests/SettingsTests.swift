@@ -38,6 +38,25 @@ import Testing
         }
     }
 
+    @Test(arguments: ["[::1", "[::1]", "[::1]7420", "::1:7420", "[county.example]:7420", "[::1%]:7420", "a b:7420",
+        "host:+7420", "host:-0", "host:", ":7420", "host:70000", "[[::1]]:7420", "user@host:7420"])
+    func aMalformedAddressIsRefusedInOneSentence(_ text: String) throws {
+        let settings = Settings(flags: [.coordinator: text], environment: [:])
+        let failure = try #require(throws: CommandFailure.self) {
+            try settings.endpoint(.coordinator, default: "127.0.0.1:7420")
+        }
+        #expect(failure.description == "--coordinator must be HOST:PORT (for example 127.0.0.1:7420), not \"\(text)\".")
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1:7420", "127.0.0.1:7420"), ("county.example:7420", "county.example:7420"), ("[::1]:7420", "[::1]:7420"),
+        ("[fe80::1%eth0]:0", "[fe80::1%eth0]:0"), ("localhost:65535", "localhost:65535"),
+    ])
+    func aWellFormedAddressIsShownAsGiven(_ text: String, shown: String) throws {
+        let settings = Settings(flags: [.coordinator: text], environment: [:])
+        #expect(try settings.endpoint(.coordinator, default: "127.0.0.1:7420").description == shown)
+    }
+
     @Test func theOperatorsNameHasItsOwnVariableButTheNodeFlag() throws {
         let settings = Settings(flags: [.operatorNode: nil], environment: ["SUNSHINE_OPERATOR": "operator-alice", "SUNSHINE_NODE": "township-01"])
         #expect(try settings.nodeName(.operatorNode, default: "operator", missing: "") == "operator-alice")

@@ -153,6 +153,11 @@ import Testing
         #expect(
             twice.status != 0 && twice.stderr.contains("A finding is already recorded as finding/township-01/f-001"),
             "\(twice)")
+        let long = try await sunshine(["finding", "note", "f-001", String(repeating: "x", count: 4_001)] + clerk)
+        #expect(
+            long.status != 0 && long.stderr.contains("entry 2 is 4001 bytes long; each is at most 4000 bytes"),
+            "\(long)")
+        #expect(!long.stderr.contains("only strings"), "\(long)")
         let missing = try await sunshine(["finding", "note", "f-404", "text"] + clerk)
         #expect(
             missing.status != 0
@@ -233,6 +238,42 @@ import Testing
         #expect(run.stderr.contains("is full; nothing was written. Free some space and try again."), "\(run)")
         #expect(run.isClean)
         withExtendedLifetime(agentsStore) {}
+    }
+
+    /// With no agent running, SQLite cannot even make the store's shared-memory file on a full disk;
+    /// that is a full disk too, not a damaged store to restore or move aside (unsent ballots are in it).
+    @Test(.enabled(if: ClerkCommandTests.canMount, "needs root to mount a small tmpfs"))
+    func aFullDiskWithNoAgentRunningIsSaidToBeFullNotDamaged() async throws {
+        let disk = try ScratchMount(sizeKiB: 700)
+        let flags = ["--node", "township-01", "--data", disk.path + "/t1"]
+        #expect(try await sunshine(["ballot", "add"] + flags + paperFlags + ["--choice", "cand-01"]).status == 0)
+        #expect(disk.fill() == 0, "the disk is full")
+        let serial8 = ["--contest", "committee-2026", "--round", "vote-1", "--station", "s01", "--serial", "8"]
+        let add = try await sunshine(["ballot", "add"] + flags + serial8 + ["--choice", "cand-01"])
+        #expect(add.status != 0, "\(add)")
+        let full = "The disk holding \(disk.path)/t1/township-01.sqlite is full; nothing was written. Free some space and try again."
+        #expect(add.stderr.contains(full), "\(add)")
+        #expect(!add.stderr.contains("aside") && !add.stderr.contains("restore"), "\(add)")
+        #expect(add.isClean, "\(add)")
+        // Reading may still work (SQLite sometimes finds room for its shared memory); when it does
+        // not, it says the same.
+        let status = try await sunshine(["local", "status"] + flags)
+        #expect(status.status == 0 || status.stderr.contains(full), "\(status)")
+        disk.free()
+        let afterwards = try await sunshine(["local", "status", "--json"] + flags)
+        #expect(afterwards.status == 0, "\(afterwards)")
+        #expect(try afterwards.json(LocalStatusShape.self).unsent == 1, "the unsent ballot is still there")
+    }
+
+    @Test func aDataPathThatIsAFileIsSaidToBeAFile() async throws {
+        let file = county.data + "-passwd"
+        try Data("root:x:0:0\n".utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let run = try await sunshine(["local", "status", "--node", "township-01", "--data", file])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("\(file) is a file, not a directory"), "\(run)")
+        #expect(!run.stderr.contains("aside") && !run.stderr.contains("restore"), "\(run)")
+        #expect(run.isClean, "\(run)")
     }
 
     static var canMount: Bool { geteuid() == 0 }

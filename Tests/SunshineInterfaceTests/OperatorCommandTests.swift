@@ -105,6 +105,10 @@ import Testing
             #"{"id": "x", "title": "t", "township": "township-01", "seats": 3, "rounds": ["r"], "candidates": [{"id": "c", "name": "n"}]}"#
         let short = try await sunshine(["contest", "publish", "-"] + county.operatorFlags, input: few)
         #expect(short.status != 0 && short.stderr.contains("at least as many candidates as seats"), "\(short)")
+        let twice =
+            #"{"id": "x", "title": "t", "township": "township-01", "seats": 1, "rounds": ["vote-1", "vote-1"], "candidates": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]}"#
+        let doubled = try await sunshine(["contest", "publish", "-"] + county.operatorFlags, input: twice)
+        #expect(doubled.status != 0 && doubled.stderr.contains("round \"vote-1\" appears twice"), "\(doubled)")
         let status = try await county.coordinator!.county.status()
         #expect(status.totals.contests == 1, "nothing refused reached the coordinator")
         await county.stopAll()

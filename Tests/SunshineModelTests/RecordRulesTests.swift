@@ -99,6 +99,29 @@ func findingRecord(
         expectInvalid(contest, "contest/county/ID")
     }
 
+    @Test func aNoteOverTheLimitIsSaidToBeTooLongNotToBeNoString() throws {
+        let long = findingRecord(clock: ["township-03": 1], origin: "township-03", notes: ["ok", String(repeating: "x", count: 4_001)])
+        #expect(throws: RecordError.invalid(#"finding "notes" entry 2 is 4001 bytes long; each is at most 4000 bytes"#)) {
+            try RecordRules.validate(long)
+        }
+        var number = findingRecord(clock: ["township-03": 1], origin: "township-03")
+        number.data = ["team": "t", "category": "c", "severity": "low", "status": "open", "title": "x", "notes": [1]]
+        #expect(throws: RecordError.invalid(#"finding "notes" must contain only strings"#)) { try RecordRules.validate(number) }
+        try RecordRules.validate(findingRecord(clock: ["township-03": 1], origin: "township-03", notes: [String(repeating: "x", count: 4_000)]))
+    }
+
+    @Test func aContestWithARoundTwiceIsRefused() {
+        let contest = Contest(
+            title: "Party secretary", township: "township-03", seats: 1, rounds: ["vote-1", "vote-2", "vote-1"],
+            candidates: [.init(id: "cand-07", name: "Li Wei")])
+        let record = Record(
+            key: "contest/county/secretary-2026", kind: .contest, township: "county", clock: VersionVector(["coordinator": 1]),
+            origin: "coordinator", at: "", data: contest.json)
+        #expect(throws: RecordError.invalid(#"round "vote-1" appears twice in rounds; each round id must be unique"#)) {
+            try RecordRules.validate(record)
+        }
+    }
+
     @Test func ballotsCountOnlyWhenValidWithinSeatsAndForCandidates() {
         let contest = Contest(title: "t", township: "township-03", seats: 2, rounds: ["vote-1"], candidates: [.init(id: "a", name: "A"), .init(id: "b", name: "B"), .init(id: "c", name: "C")])
         let ballot = { (choices: [String], valid: Bool) in Ballot(contest: "x", round: "vote-1", station: "s", serial: 1, choices: choices, valid: valid) }

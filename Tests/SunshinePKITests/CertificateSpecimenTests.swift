@@ -114,6 +114,11 @@ import Testing
             "\"coordinator\" is reserved for the county and cannot name an agent"
         ),
         (["--node", "coordinator", "--role", "operator"], "\"coordinator\" is reserved for the county"),
+        (
+            ["--node", "township-04", "--role", "operator"],
+            "\"township-04\" cannot name an operator: operators are named operator or operator-NAME"
+        ),
+        (["--node", "operator-alice", "--role", "agent"], "\"operator-alice\" is an operator's name"),
         (["--node", "Township-18", "--role", "agent"], "is not a valid node id"),
         (["--node", "township-18", "--role", "clerk"], "--role clerk is not a role"),
     ])

@@ -65,6 +65,25 @@ import Testing
         }
     }
 
+    @Test(arguments: ["operator", "operator-alice", "operator-2"])
+    func operatorsAreNamedOperatorOrOperatorDashName(_ name: String) throws {
+        #expect(try NodeIdentity(node: name, role: .operator).node == name)
+    }
+
+    @Test(arguments: ["township-04", "operators", "operator-", "alice", "ops-operator"])
+    func anOperatorNamedOtherwiseIsRefused(_ name: String) throws {
+        #expect(throws: IdentityError.notAnOperatorName(name)) {
+            try NodeIdentity(node: name, role: .operator)
+        }
+    }
+
+    @Test(arguments: [("operator", NodeRole.agent), ("operator-alice", .agent), ("operator-alice", .coordinator)])
+    func anOperatorsNameNamesNoOtherRole(_ name: String, role: NodeRole) throws {
+        #expect(throws: IdentityError.operatorName(name, role: role)) {
+            try NodeIdentity(node: name, role: role)
+        }
+    }
+
     @Test func unreadableFilesSayWhichFile() throws {
         #expect(throws: PKIError.unreadable(path: "/nonexistent/ca.pem", reason: "no such file")) {
             try PKIDirectory.readCertificate(at: "/nonexistent/ca.pem")

@@ -149,6 +149,8 @@ struct OpenSSLIssuedCertificateTests {
         ("/O=Sunshine/OU=coordinator/CN=county", "\"county\" is reserved"),
         ("/O=Sunshine/OU=agent/CN=coordinator", "\"coordinator\" is reserved"),
         ("/O=Sunshine/OU=operator/CN=coordinator", "\"coordinator\" is reserved"),
+        ("/O=Sunshine/OU=operator/CN=township-04", "operators are named operator or operator-NAME"),
+        ("/O=Sunshine/OU=agent/CN=operator-alice", "is an operator's name"),
         ("/O=Sunshine/OU=agent/OU=operator/CN=township-04", "2 OUs"),
         ("/O=Sunshine/OU=agent/CN=township-04/CN=township-05", "2 CNs"),
     ])
@@ -196,7 +198,12 @@ struct OpenSSLIssuanceScriptTests {
         (["--node", "township-04", "--role", "clerk"], "--role clerk is not a role"),
         (["--node", "township-04", "--role", "agent", "--host", "a,DNS:evil"], "is not a host name or IP address"),
         (
-            ["--node", "township-01", "--role", "operator"],
+            ["--node", "township-04", "--role", "operator"],
+            "\"township-04\" cannot name an operator: operators are named operator or operator-NAME"
+        ),
+        (["--node", "operator-alice", "--role", "agent"], "\"operator-alice\" is an operator's name"),
+        (
+            ["--node", "township-01", "--role", "coordinator"],
             "township-01.pem already exists; pass --force to replace it"
         ),
     ])

@@ -35,6 +35,10 @@ public enum CertificateSpecimen: String, CaseIterable, Sendable, CustomStringCon
     case countyAsCoordinator
     case coordinatorAsAgent
     case coordinatorAsOperator
+    /// An operator named like a township (what `sunshine certs issue` refuses, an OpenSSL CA may sign).
+    case townshipAsOperator
+    /// An agent named like an operator.
+    case operatorAsAgent
     case certificateAuthorityWithNodeName
     case clusterRootAsClient
     case coordinatorRoleAsClient
@@ -61,6 +65,8 @@ public enum CertificateSpecimen: String, CaseIterable, Sendable, CustomStringCon
         case .coordinatorAsAgent: ("coordinator", "agent")
         case .coordinatorAsOperator: ("coordinator", "operator")
         case .coordinatorRoleAsClient: ("coordinator", "coordinator")
+        case .townshipAsOperator: ("township-05", "operator")
+        case .operatorAsAgent: ("operator-alice", "agent")
         case .agentAndOperatorUnits, .twoUnitsInOneRelativeName: ("township-05", "operator")
         default: ("township-05", "agent")
         }
@@ -86,6 +92,8 @@ public enum CertificateSpecimen: String, CaseIterable, Sendable, CustomStringCon
         case .commonNameAsBMPString, .commonNameAsTeletexString: "CN is not a text string"
         case .unitNamingNoRole: "names no role"
         case .countyAsAgent, .countyAsCoordinator, .coordinatorAsAgent, .coordinatorAsOperator: "is reserved"
+        case .townshipAsOperator: "operators are named operator or operator-NAME"
+        case .operatorAsAgent: "is an operator's name and cannot name an agent"
         case .certificateAuthorityWithNodeName, .clusterRootAsClient: "certificate authority"
         case .coordinatorRoleAsClient, .longestSerial, .zeroSerial, .noExtensions, .hugeSubject: nil
         }
@@ -210,6 +218,10 @@ public enum CertificateSpecimen: String, CaseIterable, Sendable, CustomStringCon
             return names([Self.organization, Self.unit("operator"), Self.commonName("coordinator")])
         case .coordinatorRoleAsClient:
             return names([Self.organization, Self.unit("coordinator"), Self.commonName("coordinator")])
+        case .townshipAsOperator:
+            return names([Self.organization, Self.unit("operator"), township])
+        case .operatorAsAgent:
+            return names([Self.organization, agent, Self.commonName("operator-alice")])
         case .hugeSubject:
             let filler = (0..<200).map { Attribute(type: .RDNAttributeType.localityName, utf8String: "place-\($0)") }
             return names([Self.organization] + filler + [agent, township])

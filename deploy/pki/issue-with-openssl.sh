@@ -92,8 +92,8 @@ done
 
 [[ -n $out ]] || fail "say where the certificates go with --out DIR."
 
-# The node-id rule of SunshineModel's NodeName, the reserved names of its NodeIdentity, and the
-# one name whose files would be the CA's own.
+# The node-id rule of SunshineModel's NodeName, the reserved and operator names of its
+# NodeIdentity, and the one name whose files would be the CA's own.
 check_identity() {
     local name=$1 kind=$2 article=an
     if [[ $kind == coordinator ]]; then
@@ -104,6 +104,16 @@ check_identity() {
     fi
     if [[ $name == county || ($name == coordinator && $kind != coordinator) ]]; then
         fail "\"$name\" is reserved for the county and cannot name $article $kind; choose another node id."
+    fi
+    local operator_name=false
+    if [[ $name == operator || ($name == operator-* && $name != operator-) ]]; then
+        operator_name=true
+    fi
+    if [[ $kind == operator && $operator_name == false ]]; then
+        fail "\"$name\" cannot name an operator: operators are named operator or operator-NAME (for example operator-alice), so that none passes for a township."
+    fi
+    if [[ $kind != operator && $operator_name == true ]]; then
+        fail "\"$name\" is an operator's name and cannot name $article $kind; choose another node id."
     fi
     if [[ $name == ca ]]; then
         fail "a node named \"ca\" would be written over the CA's own ca.pem and ca.key; choose another node id."

@@ -20,9 +20,8 @@ public final class SQLiteStore: ReplicaStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "sunshine.\(node)"
+        try Self.prepare(path)
         do {
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB's WAL set-up sets synchronous = NORMAL after prepareDatabase; FULL must be set
             // on the writer afterwards, outside a transaction (DESIGN §3.8).
@@ -31,12 +30,121 @@ public final class SQLiteStore: ReplicaStore {
             try pool.write { db in try SQLiteTransaction(db: db, node: node, decoded: DecodeCounter()).ensureIdentity() }
             // Touch a data page, so a damaged file is refused now rather than at the first write.
             _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM version LIMIT 1") }
-        } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL].contains(error.resultCode) {
-            // A file another program holds locked, or a full disk, is not a damaged store.
-            throw Self.explanation(of: error, path: path)
+        } catch let error as DatabaseError {
+            throw Self.openingFailure(error, path: path, node: node, freeBytes: Self.freeBytes(beside: path))
+        } catch let error as StoreError {
+            throw error
         } catch {
-            throw StoreError.unreadable(path, error)
+            throw StoreError("The database \(path) cannot be opened (\(error.localizedDescription)); nothing was written.")
         }
+    }
+
+    /// Makes the store's directory, and refuses in one sentence a path that cannot hold a store —
+    /// a directory where the file should be, a file where a directory should be, a directory this
+    /// user cannot write (SQLite writes its `-wal` and `-shm` files beside the store) — before
+    /// SQLite would call any of them "unable to open database file".
+    private static func prepare(_ path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if !directory.isEmpty {
+            // The nearest part of the path that exists must be a directory.
+            var existing = directory
+            while !existing.isEmpty, existing != "/", !manager.fileExists(atPath: existing) {
+                existing = (existing as NSString).deletingLastPathComponent
+            }
+            if !existing.isEmpty, manager.fileExists(atPath: existing, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw StoreError(
+                    "\(existing) is a file, not a directory, so the store \(path) cannot be kept there; "
+                        + "nothing was written. Choose a directory for the data.",
+                    reason: .unusable
+                )
+            }
+            // Make what is missing one level at a time, so that a refusal names its real cause.
+            var missing: [String] = []
+            var parent = directory
+            while parent != existing {
+                missing.insert(parent, at: 0)
+                parent = (parent as NSString).deletingLastPathComponent
+            }
+            if !missing.isEmpty { try writable(existing.isEmpty ? "." : existing) }
+            for level in missing where mkdir(level, 0o777) != 0 && errno != EEXIST {
+                let code = errno
+                if code == ENOSPC { throw full(path) }
+                throw StoreError(
+                    "The directory \(level) for the store cannot be created (\(reason(errno: code))); "
+                        + "nothing was written. Create it, or choose another directory for the data.",
+                    reason: .unusable
+                )
+            }
+            try writable(directory)
+        }
+        if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue {
+                throw StoreError(
+                    "\(path) is a directory, not a store file; nothing was written. "
+                        + "Choose a data directory that does not hold a directory of that name.",
+                    reason: .unusable
+                )
+            }
+            if access(path, R_OK | W_OK) != 0 {
+                let why = reason(errno: errno)
+                throw StoreError(
+                    "The store \(path) cannot be read and written by this user (\(why)); nothing was written. "
+                        + "Run as the user who owns it.",
+                    reason: .unusable
+                )
+            }
+        }
+    }
+
+    /// Refuses a directory this user cannot make files in: SQLite keeps its journal beside the store.
+    private static func writable(_ directory: String) throws {
+        guard access(directory, W_OK | X_OK) != 0 else { return }
+        let code = errno
+        let advice =
+            code == EROFS
+            ? "Choose a directory on a disk that is mounted writable."
+            : "Run as the user who owns it, or choose another directory for the data."
+        throw StoreError(
+            "The directory \(directory) cannot be written by this user (\(reason(errno: code))), and SQLite keeps its "
+                + "journal beside the store; nothing was written. \(advice)",
+            reason: .unusable
+        )
+    }
+
+    /// What SQLite's failure to open, migrate or identify the store at `path` means, given the
+    /// bytes still free on its disk (nil when unknown). A full disk often shows as an I/O error
+    /// here — SQLite cannot grow the `-shm` file — and must not be taken for a damaged file: the
+    /// advice for a damaged one (restore, or move it aside) would abandon unsent ballots.
+    static func openingFailure(_ error: DatabaseError, path: String, node: String, freeBytes: Int64?) -> StoreError {
+        let nearlyFull = freeBytes.map { $0 < 1_048_576 } ?? false
+        switch error.resultCode {
+        case .SQLITE_FULL:
+            return full(path)
+        case .SQLITE_IOERR where nearlyFull, .SQLITE_CANTOPEN where nearlyFull:
+            return full(path)
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return StoreError.damaged(path, error.message ?? "\(error.resultCode)", node: node)
+        default:
+            return explanation(of: error, path: path)
+        }
+    }
+
+    /// Bytes this user may still write on the disk holding `path`, nil when it cannot be asked.
+    static func freeBytes(beside path: String) -> Int64? {
+        let directory = (path as NSString).deletingLastPathComponent
+        var info = statvfs()
+        guard statvfs(directory.isEmpty ? "." : directory, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+
+    private static func full(_ path: String) -> StoreError {
+        StoreError("The disk holding \(path) is full; nothing was written. Free some space and try again.", reason: .full)
+    }
+
+    private static func reason(errno code: Int32) -> String {
+        code == 0 ? "unknown reason" : String(cString: strerror(code)).lowercased()
     }
 
     /// Brings the file's tables up to date. GRDB's migrator reads which migrations are applied
@@ -183,9 +291,9 @@ public final class SQLiteStore: ReplicaStore {
                 reason: .busy
             )
         case .SQLITE_FULL:
-            return StoreError("The disk holding \(path) is full; nothing was written. Free some space and try again.", reason: .full)
+            return full(path)
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-            return StoreError.unreadable(path, error)
+            return StoreError.damaged(path, error.message ?? "\(error.resultCode)", node: nil)
         default:
             return StoreError("The database \(path) failed: \(error.message ?? "\(error.resultCode)"); nothing was written.")
         }
