@@ -294,15 +294,15 @@ public struct County: Sendable {
         guard kind != .ballot else { throw Self.ballotsAreTheTownships }
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count >= 3 else { throw CountyError.invalid("The key \"\(key)\" is not kind/scope/….") }
-        if kind == .contest, let contest = try? RecordRules.contest(data),
-            let held = try await store.read({ try $0.current(of: key) }), !held.value.deleted,
-            let before = try? RecordRules.contest(held.value.data), before.township != contest.township
-        {
+        let written = try await write(kind: kind, key: key, township: String(segments[1]), data: data, deleted: deleted) { held in
+            // Checked on the version the write builds on, in its transaction.
+            guard kind == .contest, let contest = try? RecordRules.contest(data), let held, !held.value.deleted,
+                let before = try? RecordRules.contest(held.value.data), before.township != contest.township
+            else { return }
             throw CountyError.invalid(
                 "\(key) is \(before.township)'s contest; a contest never moves to another township (its ballots would stop counting). "
                     + "Publish \(contest.township)'s contest under a new id.")
         }
-        let written = try await write(kind: kind, key: key, township: String(segments[1]), data: data, deleted: deleted)
         if kind == .contest, let contest = try? RecordRules.contest(data) {
             let id = segments.last.map(String.init) ?? key
             events.record(.published, at: clock(), township: contest.township, key: key, "contest \(id) published for \(contest.township): \(contest.title)")
@@ -344,13 +344,18 @@ public struct County: Sendable {
         return newlyClosed
     }
 
-    private func write(kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool) async throws -> Written {
+    private func write(
+        kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool,
+        check: @escaping @Sendable (CurrentRecord?) throws -> Void = { _ in }
+    ) async throws -> Written {
         do {
             return try await store.write { tx in
                 let refused = try tx.refusals(key: key).compactMap { refusal in
                     (try? JSONParser.parse(refusal.version)).flatMap { try? Record(json: $0) }?.clock
                 }
-                let record = try tx.write(kind: kind, key: key, township: township, data: data, deleted: deleted, over: VersionVector.join(refused))
+                let record = try tx.write(
+                    kind: kind, key: key, township: township, data: data, deleted: deleted, at: Date(), over: VersionVector.join(refused),
+                    check: check)
                 return Written(record: record, audience: Audience([record]), logUpto: try tx.latestSeq())
             }
         } catch let error as RecordError {

@@ -6,6 +6,9 @@ public enum NodeRole: String, Sendable, Hashable, CaseIterable, Codable {
     case agent
     /// A county operator's client (dashboard, status, tally, …).
     case `operator`
+
+    /// The role with its article, for sentences: "a coordinator", "an agent", "an operator".
+    public var withArticle: String { self == .coordinator ? "a coordinator" : "an \(rawValue)" }
 }
 
 /// Who a node is: its id (a certificate's CN) and its role (the OU), checked by the rules every
@@ -49,13 +52,13 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidNodeName(let name):
             return "\"\(name)\" is not a valid node id: use 1–64 lower-case letters, digits and '-', starting with a letter."
         case .reservedName(let name, let role):
-            return "\"\(name)\" is reserved for the county and cannot name \(role == .coordinator ? "a" : "an") \(role.rawValue); "
+            return "\"\(name)\" is reserved for the county and cannot name \(role.withArticle); "
                 + "choose another node id."
         case .notAnOperatorName(let name):
             return "\"\(name)\" cannot name an operator: operators are named operator or operator-NAME "
                 + "(for example operator-alice), so that none passes for a township."
         case .operatorName(let name, let role):
-            return "\"\(name)\" is an operator's name and cannot name \(role == .coordinator ? "a" : "an") \(role.rawValue); "
+            return "\"\(name)\" is an operator's name and cannot name \(role.withArticle); "
                 + "choose another node id."
         }
     }

@@ -47,19 +47,13 @@ extension NodeIdentity {
                 "its CN \(Self.quoted(commonName)) is not a node id (1–64 lower-case letters, digits and '-')"
             )
         } catch .reservedName(let name, let role) {
-            let article = role == .agent ? "an" : "a"
-            throw PKIError.missingIdentity(
-                "its CN \"\(name)\" is reserved for the county and cannot name \(article) \(role.rawValue)"
-            )
+            throw PKIError.missingIdentity("its CN \"\(name)\" is reserved for the county and cannot name \(role.withArticle)")
         } catch .notAnOperatorName(let name) {
             throw PKIError.missingIdentity(
                 "its CN \"\(name)\" cannot name an operator (operators are named operator or operator-NAME)"
             )
         } catch .operatorName(let name, let role) {
-            let article = role == .agent ? "an" : "a"
-            throw PKIError.missingIdentity(
-                "its CN \"\(name)\" is an operator's name and cannot name \(article) \(role.rawValue)"
-            )
+            throw PKIError.missingIdentity("its CN \"\(name)\" is an operator's name and cannot name \(role.withArticle)")
         }
     }
 

@@ -30,7 +30,6 @@ public protocol ReplicaStore: Sendable {
     func backup(to path: String) async throws
 }
 
-/// Queries over a store, inside a read snapshot or a write transaction.
 extension ReplicaStore {
     /// A store whose writes are not queued calls `queued` when the write is done, which keeps the
     /// promise: nothing begun afterwards can run before it.
@@ -42,6 +41,7 @@ extension ReplicaStore {
     }
 }
 
+/// Queries over a store, inside a read snapshot or a write transaction.
 public protocol StoreSnapshot {
     // MARK: Keys
 

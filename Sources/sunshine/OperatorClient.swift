@@ -127,9 +127,8 @@ struct OperatorClient: Sendable {
                 "\(path) is not a Sunshine node's certificate (\(summary.identityRefusal ?? "no identity")).")
         }
         guard identity.role == .operator else {
-            let article = identity.role == .agent ? "an" : "a"
             throw CommandFailure(
-                "\(path) is the certificate of \(identity.node), \(article) \(identity.role.rawValue); "
+                "\(path) is the certificate of \(identity.node), \(identity.role.withArticle); "
                     + "`sunshine \(command)` needs an "
                     + "operator's certificate (--node operator, "
                     + "or one issued with `sunshine certs issue --role operator`)."

@@ -148,9 +148,8 @@ struct CredentialOptions: ParsableArguments, SettingFlags {
                     + "`sunshine \(command)` needs \(expected) (issue one with \(issue)).")
         }
         guard identity.node != node || identity.role != role else { return }
-        let article = identity.role == .agent || identity.role == .operator ? "an" : "a"
         throw CommandFailure(
-            "\(path) is the certificate of \(identity.node), \(article) \(identity.role.rawValue); "
+            "\(path) is the certificate of \(identity.node), \(identity.role.withArticle); "
                 + "`sunshine \(command)` needs \(expected) (issue one with \(issue)).")
     }
 }

@@ -119,16 +119,8 @@ public final class SQLiteStore: ReplicaStore {
     /// advice for a damaged one (restore, or move it aside) would abandon unsent ballots.
     static func openingFailure(_ error: DatabaseError, path: String, node: String, freeBytes: Int64?) -> StoreError {
         let nearlyFull = freeBytes.map { $0 < 1_048_576 } ?? false
-        switch error.resultCode {
-        case .SQLITE_FULL:
-            return full(path)
-        case .SQLITE_IOERR where nearlyFull, .SQLITE_CANTOPEN where nearlyFull:
-            return full(path)
-        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-            return StoreError.damaged(path, error.message ?? "\(error.resultCode)", node: node)
-        default:
-            return explanation(of: error, path: path)
-        }
+        if nearlyFull && [.SQLITE_IOERR, .SQLITE_CANTOPEN].contains(error.resultCode) { return full(path) }
+        return explanation(of: error, path: path, node: node)
     }
 
     /// Bytes this user may still write on the disk holding `path`, nil when it cannot be asked.
@@ -283,7 +275,7 @@ public final class SQLiteStore: ReplicaStore {
     }
 
     /// The sentence for what SQLite said about the file at `path`.
-    private static func explanation(of error: DatabaseError, path: String) -> StoreError {
+    private static func explanation(of error: DatabaseError, path: String, node: String? = nil) -> StoreError {
         switch error.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return StoreError(
@@ -293,7 +285,7 @@ public final class SQLiteStore: ReplicaStore {
         case .SQLITE_FULL:
             return full(path)
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-            return StoreError.damaged(path, error.message ?? "\(error.resultCode)", node: nil)
+            return StoreError.damaged(path, error.message ?? "\(error.resultCode)", node: node)
         default:
             return StoreError("The database \(path) failed: \(error.message ?? "\(error.resultCode)"); nothing was written.")
         }
