@@ -275,7 +275,9 @@ public struct ConnectionStateMachine: Sendable {
         var actions: [TimerAction] = []
         if let heartbeat {
             let silence = heartbeat * Int64(configuration.silentHeartbeats)
-            if now - lastReceived >= silence {
+            // Silent means a heartbeat went unanswered: a timer woken late (a loaded machine)
+            // asks first, below, instead of closing a peer that was never asked.
+            if now - lastReceived >= silence, heartbeatID != nil {
                 let ids = close()
                 return ids.map { .failCall(id: $0) }
                     + [.close(.timeout("The peer was silent for \(Self.describe(silence)) (\(configuration.silentHeartbeats) heartbeats); the connection is closed."))]
@@ -296,7 +298,9 @@ public struct ConnectionStateMachine: Sendable {
                 actions.append(.failCall(id: id))
             }
         }
-        if let heartbeat, heartbeatID == nil, now - lastSent >= heartbeat {
+        if let heartbeat, heartbeatID == nil,
+            now - lastSent >= heartbeat || now - lastReceived >= heartbeat * Int64(configuration.silentHeartbeats)
+        {
             let id = nextID
             nextID += 1
             pending[id] = now + heartbeat * Int64(configuration.silentHeartbeats)

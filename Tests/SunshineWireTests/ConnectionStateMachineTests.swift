@@ -129,6 +129,23 @@ import Testing
         #expect(error.message.contains("15 s"))
     }
 
+    /// CI: on a loaded machine the timer woke only after three heartbeats of silence, and the peer
+    /// was closed as silent without ever having been pinged. It is asked first.
+    @Test func aTimerWokenLateAsksBeforeClosing() {
+        var machine = established(heartbeat: .seconds(5))
+        machine.sent(now: start + .seconds(19))  // answers went out; the peer said nothing since the start
+        let late = machine.tick(now: start + .seconds(20))
+        guard case .sendHeartbeat = late.first, late.count == 1 else {
+            Issue.record("closed or stayed quiet instead of asking: \(late)")
+            return
+        }
+        guard case .close(let error) = machine.tick(now: start + .seconds(21)).last else {
+            Issue.record("an unanswered ping after the silence does not close")
+            return
+        }
+        #expect(error.known == .timeout)
+    }
+
     @Test func callsTimeOutOnTheirOwnWithoutClosing() {
         var machine = established(heartbeat: .seconds(60))
         let id = try? machine.startCall(timeout: .seconds(2), now: start).get()
