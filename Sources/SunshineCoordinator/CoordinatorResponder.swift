@@ -101,7 +101,8 @@ struct CoordinatorResponder: RPCResponder {
             let params = try payload.params(as: TallyParams.self)
             return TallyResult(try await county.tally(contest: params.contest, round: params.round))
         case .conflicts:
-            return ConflictsResult(try await county.conflicts())
+            let open = try await county.conflicts(maxBytes: connection.peerMaxFrame - Self.pageOverhead)
+            return ConflictsResult(open.conflicts, more: open.more)
         case .put:
             let params = try payload.params(as: PutParams.self)
             guard let kind = RecordKind(rawValue: params.kind) else {
@@ -113,17 +114,19 @@ struct CoordinatorResponder: RPCResponder {
             return published(try await county.resolve(key: params.key, data: params.data))
         case .closeRound:
             let params = try payload.params(as: CloseRoundParams.self)
-            let newlyClosed = try await county.closeRound(contest: params.contest, round: params.round)
-            if newlyClosed { await notifyOperators() }
-            return CloseRoundResult(contest: params.contest, round: params.round, newlyClosed: newlyClosed)
+            let closing = try await county.closeRound(contest: params.contest, round: params.round)
+            if let written = closing.written { subscribers.notify(written.audience, upto: written.logUpto) }
+            return CloseRoundResult(contest: params.contest, round: params.round, newlyClosed: closing.newlyClosed)
         case .rejected:
             let params = try payload.params(as: RejectedParams.self)
-            return RejectedResult(try await county.rejected(township: params.township, limit: params.limit))
+            let held = try await county.rejected(township: params.township, limit: params.limit, maxBytes: connection.peerMaxFrame - Self.pageOverhead)
+            return RejectedResult(held.refusals, more: held.more)
         }
     }
 
-    /// Bytes of a `pull` frame left for its envelope: the JSON-RPC members, `upto`, `head`, `more`,
-    /// and the difference between a record's canonical form and its wire encoding.
+    /// Bytes of a `pull`, `conflicts` or `rejected` frame left for its envelope: the JSON-RPC
+    /// members, `upto`, `head`, `more`, and the difference between a record's canonical form and
+    /// its wire encoding.
     static let pageOverhead = 16 * 1_024
 
     private func published(_ written: Written) -> VersionResult {

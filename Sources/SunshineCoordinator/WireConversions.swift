@@ -58,16 +58,17 @@ extension StatusResult {
 }
 
 extension ConflictsResult {
-    init(_ conflicts: [OpenConflict]) {
-        self.init(conflicts: conflicts.map {
-            Conflict(key: $0.key, kind: $0.kind.rawValue, township: $0.township, reason: $0.reason.rawValue, current: $0.current.json, siblings: $0.siblings.map(\.json))
-        })
+    init(_ conflicts: [OpenConflict], more: Bool) {
+        self.init(
+            conflicts: conflicts.map {
+                Conflict(key: $0.key, kind: $0.kind.rawValue, township: $0.township, reason: $0.reason.rawValue, current: $0.current.json, siblings: $0.siblings.map(\.json))
+            }, more: more)
     }
 }
 
 extension RejectedResult {
-    init(_ refusals: [Refusal]) {
-        self.init(rejected: refusals.map { refusal in
+    init(_ refusals: [Refusal], more: Bool) {
+        self.init(more: more, rejected: refusals.map { refusal in
             Entry(
                 key: refusal.key, township: refusal.township, sender: refusal.node, store: refusal.store, reason: refusal.reason,
                 message: refusal.message, at: refusal.at, version: (try? JSONParser.parse(refusal.version)) ?? .string(refusal.version)

@@ -51,6 +51,7 @@ public struct County: Sendable {
                 ?? AgentStore(node: agent.node, store: agent.store, checkpoint: 0, checkpointHead: nil, lastHello: now)
             held.lastHello = now
             try tx.saveAgentStore(held)
+            try tx.keepNewestStores(of: agent.node, count: AgentStore.maxPerNode)
             var pullFrom: Int64?
             if let pulled, pulled.upto > 0, try tx.head(at: pulled.upto) != pulled.head {
                 // The log the agent pulled is not this one: 0 is the one position both surely share.
@@ -135,6 +136,10 @@ public struct County: Sendable {
                     continue
                 case .refused(let error):
                     try refuse(record.key, record.township, error, record.canonical)
+                    if let written = try Self.closeAgain(returned: record, by: agent.node, in: tx) {
+                        outcome.audience.add(written.record, source: nil)
+                        outcome.reclosed.append(written)
+                    }
                     continue
                 case .applied(let applied):
                     decision = applied
@@ -160,6 +165,13 @@ public struct County: Sendable {
             return outcome
         }, queued: queued)
         record(outcome, from: agent.node, at: now)
+        for written in outcome.reclosed {
+            let id = String(written.record.key.split(separator: "/").last ?? "")
+            for round in written.closed {
+                events.record(
+                    .roundClosed, at: now, township: agent.node, "round \(round) of \(id) closed again from \(agent.node)'s copy of its contest")
+            }
+        }
         return outcome
     }
 
@@ -196,15 +208,9 @@ public struct County: Sendable {
         return try await store.read { snapshot in
             let latest = try snapshot.latestSeq()
             let versions = try snapshot.changes(after: since, for: reader, limit: limit)
-            var page: [Record] = []
-            var bytes = 0
-            for version in versions {
-                let size = version.record.canonical.utf8.count + 1
-                if !page.isEmpty && bytes + size > maxBytes { break }
-                page.append(version.record)
-                bytes += size
-            }
-            let more = page.count < versions.count || versions.count == limit
+            let fitted = Self.fitting(versions, in: maxBytes) { $0.record.canonical.utf8.count + 1 }
+            let page = fitted.items.map(\.record)
+            let more = fitted.more || versions.count == limit
             // When the page is cut short, the agent is at its last version; otherwise it has seen
             // everything up to the newest sequence number, including versions not meant for it. A
             // position beyond the log (from before a restore) comes back to the log's end.
@@ -276,14 +282,39 @@ public struct County: Sendable {
         return Tally.compute(contests: contests, groups: groups, closedRounds: closedKeys, contest: contest, round: round)
     }
 
-    public func conflicts() async throws -> [OpenConflict] {
-        try await store.read { try $0.openConflicts() }
+    /// Open conflicts, oldest first, as many as `maxBytes` holds (the first always), and whether
+    /// more are open: an answer never exceeds the operator's frame.
+    public func conflicts(maxBytes: Int = .max) async throws -> (conflicts: [OpenConflict], more: Bool) {
+        let open = try await store.read { try $0.openConflicts() }
+        let fitted = Self.fitting(open, in: maxBytes) { conflict in
+            ([conflict.current] + conflict.siblings).reduce(Self.entryOverhead) { $0 + $1.canonical.utf8.count }
+        }
+        return (fitted.items, fitted.more)
     }
 
-    /// Versions held aside because they were refused, newest first.
-    public func rejected(township: String?, limit requested: Int?) async throws -> [Refusal] {
+    /// Versions held aside because they were refused, newest first, as many as `limit` and
+    /// `maxBytes` hold, and whether more are held.
+    public func rejected(township: String?, limit requested: Int?, maxBytes: Int = .max) async throws -> (refusals: [Refusal], more: Bool) {
         let limit = min(max(requested ?? 100, 1), 1_000)
-        return try await store.read { try $0.refusals(township: township, limit: limit) }
+        let held = try await store.read { try $0.refusals(township: township, limit: limit + 1) }
+        let fitted = Self.fitting(Array(held.prefix(limit)), in: maxBytes) { Self.entryOverhead + $0.version.utf8.count + $0.message.utf8.count }
+        return (fitted.items, fitted.more || held.count > limit)
+    }
+
+    /// Bytes an answer's entry takes besides its records: its key, names, reason and time.
+    public static let entryOverhead = 1_024
+
+    /// The first of `items` whose sizes add up to at most `maxBytes` — the first always, so an
+    /// answer always makes progress — and whether any were left out.
+    static func fitting<Item>(_ items: [Item], in maxBytes: Int, size: (Item) -> Int) -> (items: [Item], more: Bool) {
+        var bytes = 0
+        var count = 0
+        for item in items {
+            bytes += size(item)
+            if count > 0 && bytes > maxBytes { break }
+            count += 1
+        }
+        return (Array(items.prefix(count)), count < items.count)
     }
 
     /// Writes a version as the county: the join of what it holds — and of what it holds aside for
@@ -294,11 +325,11 @@ public struct County: Sendable {
         guard kind != .ballot else { throw Self.ballotsAreTheTownships }
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count >= 3 else { throw CountyError.invalid("The key \"\(key)\" is not kind/scope/….") }
-        let written = try await write(kind: kind, key: key, township: String(segments[1]), data: data, deleted: deleted) { held in
+        let written = try await write(kind: kind, key: key, township: String(segments[1]), deleted: deleted) { held in
             // Checked on the version the write builds on, in its transaction.
             guard kind == .contest, let contest = try? RecordRules.contest(data), let held, !held.value.deleted,
                 let before = try? RecordRules.contest(held.value.data), before.township != contest.township
-            else { return }
+            else { return data }
             throw CountyError.invalid(
                 "\(key) is \(before.township)'s contest; a contest never moves to another township (its ballots would stop counting). "
                     + "Publish \(contest.township)'s contest under a new id.")
@@ -306,6 +337,9 @@ public struct County: Sendable {
         if kind == .contest, let contest = try? RecordRules.contest(data) {
             let id = segments.last.map(String.init) ?? key
             events.record(.published, at: clock(), township: contest.township, key: key, "contest \(id) published for \(contest.township): \(contest.title)")
+            for round in written.closed {
+                events.record(.roundClosed, at: clock(), township: contest.township, "round \(round) of \(id) closed")
+            }
         } else {
             events.changed(at: clock())
         }
@@ -319,7 +353,7 @@ public struct County: Sendable {
             throw CountyError.invalid("\(key) has no open conflict; use put to edit it.")
         }
         guard current.value.kind != .ballot else { throw Self.ballotsAreTheTownships }
-        let written = try await write(kind: current.value.kind, key: key, township: current.value.township, data: data, deleted: false)
+        let written = try await write(kind: current.value.kind, key: key, township: current.value.township, deleted: false) { _ in data }
         events.record(.resolved, at: clock(), township: current.value.township, key: key, "conflict on \(key) resolved by the county")
         return written
     }
@@ -328,39 +362,81 @@ public struct County: Sendable {
         "A ballot is its township's alone: the county never writes one. The township corrects or voids a paper with `sunshine ballot correct` or `sunshine ballot void`."
     )
 
-    /// Closes a round; returns false when it was closed already.
-    public func closeRound(contest: String, round: String) async throws -> Bool {
-        let held = try await store.read { try $0.current(of: Contest.key(contest)) }
-        guard let held, let definition = try? RecordRules.contest(held.value.data) else {
-            throw CountyError.invalid("There is no contest \(contest); publish it with put first.")
+    /// Closes a round: the contest gets a new county version listing it closed, so the closure
+    /// reaches the contest's township like any county record — and comes back from there to a
+    /// coordinator restored from an older copy (``hello(_:pulled:closed:)``). Returns whether the
+    /// round was newly closed, and the version written when there was one.
+    public func closeRound(contest: String, round: String) async throws -> (newlyClosed: Bool, written: Written?) {
+        let key = Contest.key(contest)
+        let written: Written? = try await store.write { tx in
+            guard let held = try tx.current(of: key), !held.value.deleted, let definition = try? RecordRules.contest(held.value.data) else {
+                throw CountyError.invalid("There is no contest \(contest); publish it with put first.")
+            }
+            guard definition.rounds.contains(round) else {
+                throw CountyError.invalid("Contest \(contest) has no round \(round); its rounds are \(definition.rounds.joined(separator: ", ")).")
+            }
+            // A round closed before closures travelled in the record is written into it now.
+            if definition.closed.contains(round), try tx.isRoundClosed(contest: contest, round: round) { return nil }
+            return try Self.writeAsCounty(kind: .contest, key: key, township: RecordRules.countyScope, data: definition.closing([round]).json, in: tx)
         }
-        guard definition.rounds.contains(round) else {
-            throw CountyError.invalid("Contest \(contest) has no round \(round); its rounds are \(definition.rounds.joined(separator: ", ")).")
+        let newlyClosed = written?.closed.contains(round) ?? false
+        if newlyClosed, let township = written.flatMap({ try? RecordRules.contest($0.record.data) })?.township {
+            events.record(.roundClosed, at: clock(), township: township, "round \(round) of \(contest) closed")
         }
-        let newlyClosed = try await store.write { try $0.closeRound(contest: contest, round: round) }
-        if newlyClosed {
-            events.record(.roundClosed, at: clock(), township: definition.township, "round \(round) of \(contest) closed")
-        }
-        return newlyClosed
+        return (newlyClosed, written)
     }
 
-    private func write(
-        kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool,
-        check: @escaping @Sendable (CurrentRecord?) throws -> Void = { _ in }
-    ) async throws -> Written {
-        do {
-            return try await store.write { tx in
-                let refused = try tx.refusals(key: key).compactMap { refusal in
-                    (try? JSONParser.parse(refusal.version)).flatMap { try? Record(json: $0) }?.clock
-                }
-                let record = try tx.write(
-                    kind: kind, key: key, township: township, data: data, deleted: deleted, at: Date(), over: VersionVector.join(refused),
-                    check: check)
-                return Written(record: record, audience: Audience([record]), logUpto: try tx.latestSeq())
+    private func write(kind: RecordKind, key: String, township: String, deleted: Bool, data: @escaping @Sendable (CurrentRecord?) throws -> JSONValue) async throws -> Written {
+        try await store.write { tx in
+            try Self.writeAsCounty(kind: kind, key: key, township: township, data: data(tx.current(of: key)), deleted: deleted, in: tx)
+        }
+    }
+
+    /// A county version of a contest that the contest's own township returns (after a restore,
+    /// DESIGN §3.5) is held aside like every returned county version — but the rounds it lists
+    /// closed are closed again at once: closing is one-way, and the township's word reaches only
+    /// its own contest, whose ballots are its own already. The version written builds on every
+    /// returned one the county does not descend from, so it supersedes them on every replica; what
+    /// else they said stays held aside for an operator to re-publish.
+    private static func closeAgain(returned record: Record, by node: String, in tx: any StoreTransaction) throws -> Written? {
+        guard record.kind == .contest, record.origin == Authorization.countyNode, !record.deleted,
+            let returned = try? RecordRules.contest(record.data), returned.township == node, !returned.closed.isEmpty,
+            let current = try tx.current(of: record.key), !current.value.deleted, let held = try? RecordRules.contest(current.value.data),
+            held.township == node
+        else { return nil }
+        let descends = [.before, .equal].contains(record.clock.compare(current.value.clock))
+        let closing = held.closing(returned.closed)
+        guard closing.closed != held.closed || !descends else { return nil }
+        return try writeAsCounty(kind: .contest, key: record.key, township: RecordRules.countyScope, data: closing.json, over: record.clock, in: tx)
+    }
+
+    /// Writes a version as the county in `tx`, over what it holds for the key and what it holds
+    /// aside for it. Closing a round is one-way: a contest version keeps every round the county has
+    /// closed, and the rounds it lists closed are indexed for the push path and the tally in the
+    /// same transaction, so the record every replica receives and the county's rule agree.
+    private static func writeAsCounty(
+        kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool = false, over extra: VersionVector = VersionVector(),
+        in tx: any StoreTransaction
+    ) throws -> Written {
+        var data = data
+        var newlyClosed: [String] = []
+        if kind == .contest, !deleted, let contest = try? RecordRules.contest(data), case .object(var members) = data {
+            let id = String(key.split(separator: "/").last ?? "")
+            let joined = contest.closing(try tx.closedRounds().filter { $0.contest == id }.map(\.round))
+            for round in joined.closed where try tx.closeRound(contest: id, round: round) { newlyClosed.append(round) }
+            if joined.closed != contest.closed {
+                members["closed"] = .array(joined.closed.map { .string($0) })
+                data = .object(members)
             }
+        }
+        let refused = try tx.refusals(key: key).compactMap { refusal in
+            (try? JSONParser.parse(refusal.version)).flatMap { try? Record(json: $0) }?.clock
+        }
+        do {
+            let record = try tx.write(kind: kind, key: key, township: township, data: data, deleted: deleted, at: Date(), over: VersionVector.join(refused + [extra]))
+            return Written(record: record, audience: Audience([record]), logUpto: try tx.latestSeq(), closed: newlyClosed)
         } catch let error as RecordError {
             throw CountyError.invalid("The record was not written: \(error.message).")
         }
     }
-
 }

@@ -66,6 +66,8 @@ public struct PushOutcome: Sendable, Equatable {
     public var audience = Audience()
     /// The county's change-log position once the push committed.
     public var logUpto: Int64 = 0
+    /// Contest versions the county wrote because the township returned closures it had lost.
+    public var reclosed: [Written] = []
 
     public init(upto: Int64) {
         self.upto = upto
@@ -121,6 +123,8 @@ public struct Written: Sendable, Equatable {
     public var audience: Audience
     /// The county's change-log position once the write committed.
     public var logUpto: Int64
+    /// The rounds of a contest this write closed.
+    public var closed: [String] = []
 }
 
 /// What operators watch: per township, who is online, its checkpoint, outbox and counts.

@@ -109,22 +109,40 @@ public struct Contest: Sendable, Hashable {
     public var seats: Int64
     public var rounds: [String]
     public var candidates: [Candidate]
+    /// The rounds the county has closed, in the order of `rounds`. A closure travels in the
+    /// contest's own record so that every replica holds it, and a coordinator restored from an
+    /// older copy gets it back from the contest's township (DESIGN §3.5, docs/replication.md).
+    public var closed: [String]
 
-    public init(title: String, township: String, seats: Int64, rounds: [String], candidates: [Candidate]) {
+    public init(title: String, township: String, seats: Int64, rounds: [String], candidates: [Candidate], closed: [String] = []) {
         self.title = title
         self.township = township
         self.seats = seats
         self.rounds = rounds
         self.candidates = candidates
+        self.closed = closed
+    }
+
+    /// This contest with `more` rounds closed besides its own: closing is one-way, so any two
+    /// copies of a contest join to the union of their closures, kept in round order.
+    public func closing(_ more: some Sequence<String>) -> Contest {
+        var contest = self
+        let all = Set(closed).union(more)
+        contest.closed = rounds.filter(all.contains)
+        return contest
     }
 
     /// The key of contest `id`: `contest/county/ID`.
     public static func key(_ id: String) -> String { "contest/\(RecordRules.countyScope)/\(id)" }
 
     public var json: JSONValue {
-        ["title": .string(title), "township": .string(township), "seats": .int(seats),
-         "rounds": .array(rounds.map { .string($0) }),
-         "candidates": .array(candidates.map { ["id": .string($0.id), "name": .string($0.name)] })]
+        var members: [String: JSONValue] = [
+            "title": .string(title), "township": .string(township), "seats": .int(seats),
+            "rounds": .array(rounds.map { .string($0) }),
+            "candidates": .array(candidates.map { ["id": .string($0.id), "name": .string($0.name)] }),
+        ]
+        if !closed.isEmpty { members["closed"] = .array(closed.map { .string($0) }) }
+        return .object(members)
     }
 
     /// Whether a ballot of `township` counts: a paper of this contest's own township, in one of its

@@ -122,7 +122,14 @@ public enum RecordRules {
         guard township != countyScope, NodeName.isValid(township) else {
             throw .invalid("contest township \"\(township)\" is not a township id; a contest is one township's election")
         }
-        return Contest(title: try fields.text("title", nonEmpty: true), township: township, seats: seats, rounds: rounds, candidates: candidates)
+        let closed = try fields.strings("closed", required: false)
+        for round in closed where !seen.contains(round) {
+            throw .invalid("closed round \"\(round)\" is not one of the contest's rounds")
+        }
+        guard Set(closed).count == closed.count else { throw .invalid("a round appears twice in closed") }
+        return Contest(
+            title: try fields.text("title", nonEmpty: true), township: township, seats: seats, rounds: rounds, candidates: candidates,
+            closed: rounds.filter(Set(closed).contains))
     }
 
     static func isScope(_ text: String) -> Bool { text == countyScope || NodeName.isValid(text) }

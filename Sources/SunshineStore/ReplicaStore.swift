@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SunshineModel
 
@@ -156,6 +157,9 @@ public protocol StoreTransaction: StoreSnapshot {
     func setPullPosition(_ position: PullPosition) throws
     /// Records what the county holds of an agent store.
     func saveAgentStore(_ store: AgentStore) throws
+    /// Forgets all but the `count` stores of `node` that said hello last (DESIGN §3.9). A store
+    /// forgotten and seen again starts from checkpoint 0 and re-sends what it holds: duplicates.
+    func keepNewestStores(of node: String, count: Int) throws
     /// Holds a refused version aside; returns false when it was held already, or the sender's
     /// share of the held-aside area (``Refusal/maxPerNode``) is full.
     @discardableResult
@@ -311,6 +315,10 @@ public struct AgentStore: Sendable, Equatable {
         self.checkpointHead = checkpointHead
         self.lastHello = lastHello
     }
+
+    /// How many stores of one node the county keeps checkpoints for (DESIGN §3.9): a township PC
+    /// rebuilt or restored now and then needs a few; a client inventing store ids gets no more.
+    public static let maxPerNode = 32
 }
 
 /// A version that was refused, held aside with who sent it, why and when (DESIGN §3.5): on the
@@ -339,9 +347,25 @@ public struct Refusal: Sendable, Equatable {
         self.reason = reason
         self.message = message
         self.at = at
-        self.version = version
+        self.version = Self.kept(version)
     }
 
     /// How many refused versions one node may make the county hold (DESIGN §3.9).
     public static let maxPerNode = 10_000
+
+    /// The longest refused version kept whole: the longest a valid record can be.
+    public static let maxVersionBytes = RecordRules.maxRecordBytes
+
+    /// What is kept of a refused version (DESIGN §3.9). One longer than any valid record could
+    /// never be applied, and thousands of them at frame size would fill the disk: it is kept as
+    /// its length, its SHA-256 and its opening, enough to recognise it in the sender's store.
+    static func kept(_ version: String) -> String {
+        let bytes = version.utf8.count
+        guard bytes > maxVersionBytes else { return version }
+        let digest = LogChain.hex(Array(SHA256.hash(data: Array(version.utf8))))
+        return CanonicalJSON.string([
+            "truncated": true, "bytes": .int(Int64(bytes)), "sha256": .string(digest),
+            "opening": .string(String(decoding: version.utf8.prefix(1_024), as: UTF8.self)),
+        ])
+    }
 }

@@ -38,6 +38,11 @@ public struct HelloParams: Codable, Sendable, Equatable {
         self.pulled = pulled
     }
 
+    /// A store id is 128 random bits as 32 lowercase hex digits (DESIGN §3.5).
+    public static func isStoreID(_ text: String) -> Bool {
+        text.utf8.count == 32 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol"
         case node, role, software, maxFrame, store, pulled
@@ -58,6 +63,10 @@ public struct HelloParams: Codable, Sendable, Equatable {
         software = try container.decode(String.self, forKey: .software)
         maxFrame = try container.decode(Int.self, forKey: .maxFrame)
         store = try container.decodeIfPresent(String.self, forKey: .store)
+        if let store, !Self.isStoreID(store) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .store, in: container, debugDescription: "store must be the store's id: 32 lowercase hex digits (128 bits)")
+        }
         pulled = try container.decodeIfPresent(PulledPosition.self, forKey: .pulled)
     }
 }

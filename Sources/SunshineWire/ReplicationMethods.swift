@@ -298,9 +298,19 @@ public struct ConflictsResult: Codable, Sendable, Equatable {
     }
 
     public var conflicts: [Conflict]
+    /// More conflicts are open than this answer holds within the operator's frame: the oldest are
+    /// here; resolving them brings the next.
+    public var more: Bool
 
-    public init(conflicts: [Conflict]) {
+    public init(conflicts: [Conflict], more: Bool = false) {
         self.conflicts = conflicts
+        self.more = more
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        conflicts = try container.decode([Conflict].self, forKey: .conflicts)
+        more = try container.decodeIfPresent(Bool.self, forKey: .more) ?? false
     }
 }
 
@@ -404,8 +414,18 @@ public struct RejectedResult: Codable, Sendable, Equatable {
     }
 
     public var rejected: [Entry]
+    /// More are held than this answer holds within the operator's frame or the limit: ask for one
+    /// township, or a smaller limit.
+    public var more: Bool
 
-    public init(rejected: [Entry]) {
+    public init(more: Bool = false, rejected: [Entry]) {
         self.rejected = rejected
+        self.more = more
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        rejected = try container.decode([Entry].self, forKey: .rejected)
+        more = try container.decodeIfPresent(Bool.self, forKey: .more) ?? false
     }
 }

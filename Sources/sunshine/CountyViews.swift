@@ -263,7 +263,7 @@ enum CountyViews {
                 "End one with `sunshine resolve KEY --data FILE` (the agreed data as JSON); "
                     + "--json shows every version.",
                 style: .dim),
-        ]
+        ] + (result.more ? [StyledText("More conflicts are open than one answer holds: these are the oldest; resolving them shows the next.", style: .yellow)] : [])
     }
 
     /// `sunshine rejected`: the versions held aside, newest first.
@@ -280,5 +280,6 @@ enum CountyViews {
             ]
         }
         return Table(columns: columns, rows: rows).lines(width: width ?? Int.max)
+            + (result.more ? ["", StyledText("More are held aside than shown: narrow with --township, or ask for fewer with --limit.", style: .yellow)] : [])
     }
 }

@@ -3,6 +3,7 @@ import SunshineCounty
 import SunshineModel
 import SunshineStore
 import SunshineTestSupport
+import Synchronization
 import Testing
 
 /// The coordinator's rules, called directly: no sockets, an in-memory store per test.
@@ -105,7 +106,7 @@ import Testing
         let result = try await push([ballot("township-03", 1), original, twin], upto: 3, from: "township-03")
         #expect(result.accepted == 2)
         #expect(result.conflicts == 1)
-        let conflicts = try await county.conflicts()
+        let conflicts = try await county.conflicts().conflicts
         #expect(conflicts.map(\.key) == [original.key])
         #expect(conflicts.first?.reason == .integrity)
         #expect(conflicts.first?.siblings.count == 2)
@@ -161,7 +162,7 @@ import Testing
         #expect(rounds.map(\.townshipsReporting) == [["township-01"], ["township-02"], ["township-03"]])
         let round = rounds[0]
 
-        #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1"))
+        #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1").newlyClosed)
         let late = Record(
             key: paper(500, contest: "committee-township-01").key(township: "township-01"), kind: .ballot, township: "township-01",
             clock: VersionVector(["township-01": 1]), origin: "township-01", at: "", data: paper(500, contest: "committee-township-01").json
@@ -174,7 +175,7 @@ import Testing
         #expect(after.valid == round.valid)
         #expect(after.quarantined == 1)
         #expect(try await county.store.read { try $0.current(of: late.key) }?.quarantined == true, "the late ballot is kept")
-        #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1") == false)
+        #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1").newlyClosed == false)
 
         // Review: a correction or a void of a paper counted before the close changed the closed
         // result. Both are held aside for the operators; the result stays what it was.
@@ -192,7 +193,7 @@ import Testing
         #expect(late2.rejected.allSatisfy { $0.error.reason == "round_closed" }, "\(late2.rejected)")
         let final = try #require(try await county.tally(contest: "committee-township-01", round: "vote-1").first)
         #expect(final.valid == after.valid && final.invalid == after.invalid && final.candidates == after.candidates, "the closed result did not move")
-        #expect(try await county.rejected(township: "township-01", limit: nil).map(\.key).contains(voided.key), "the void is kept, held aside")
+        #expect(try await county.rejected(township: "township-01", limit: nil).refusals.map(\.key).contains(voided.key), "the void is kept, held aside")
     }
 
     /// Review: re-publishing a contest id for another township made every ballot of the first
@@ -248,6 +249,70 @@ import Testing
         #expect(first.records.count == 1 && first.more)
         #expect(try await pull(since: first.upto, limit: 1, for: "township-02").records.isEmpty)
     }
+
+    /// Review (issue 7): a refused version was held aside at full size, so a few pushes of
+    /// frame-sized nonsense could make the county keep gigabytes. One longer than any valid record
+    /// is kept as its length, digest and opening; one a valid record could be is kept whole.
+    @Test func aRefusedVersionLargerThanAnyRecordIsKeptAsItsDigest() async throws {
+        var huge = ballot("township-01", 1).json.objectValue!
+        huge["data"] = ["note": .string(String(repeating: "x", count: 900_000))]
+        let forged = ballot("township-02", 2)  // refused (forbidden), of valid size
+        let result = try await push([.object(huge), forged.json], upto: 2, from: "township-01")
+        #expect(result.rejected.map(\.error.reason) == ["invalid", "forbidden"])
+        let held = try await county.rejected(township: nil, limit: nil).refusals
+        let big = try #require(held.first { $0.key == ballot("township-01", 1).key })
+        #expect(big.version.utf8.count < 2_000, "a 900 kB version is not kept whole")
+        let summary = try JSONParser.parse(big.version)
+        #expect(summary["truncated"] == true && summary["bytes"]?.intValue ?? 0 > 900_000)
+        #expect(summary["sha256"]?.stringValue?.count == 64)
+        #expect(held.first { $0.key == forged.key }?.version == forged.canonical, "a refused version of valid size is kept whole")
+    }
+
+    /// Review (issue 7): `rejected` and `conflicts` answered everything at once, larger than the
+    /// operator's frame. Each answer now holds what fits, the first entry always, and says `more`.
+    @Test func heldAsideAndConflictListsFitTheOperatorsFrame() async throws {
+        try await publishContest()
+        let refused = (1...40).map { ballot("township-02", $0) }  // forbidden for township-01, each held aside
+        _ = try await push(refused, upto: 40, from: "township-01")
+        let all = try await county.rejected(township: nil, limit: nil)
+        #expect(all.refusals.count == 40 && !all.more)
+        let perEntry = County.entryOverhead + refused[0].canonical.utf8.count + 200
+        let page = try await county.rejected(township: nil, limit: nil, maxBytes: 10 * perEntry)
+        #expect(page.more && (5...10).contains(page.refusals.count), "\(page.refusals.count) entries in ten entries' room")
+        #expect(page.refusals.map(\.key) == Array(all.refusals.prefix(page.refusals.count)).map(\.key), "newest first, none skipped")
+        let tiny = try await county.rejected(township: nil, limit: nil, maxBytes: 1)
+        #expect(tiny.refusals.count == 1 && tiny.more, "the first always fits: an answer always makes progress")
+        let limited = try await county.rejected(township: nil, limit: 39)
+        #expect(limited.refusals.count == 39 && limited.more)
+
+        for serial in 1...6 {
+            _ = try await push([ballot("township-01", serial, choices: ["cand-01"])], upto: Int64(2 * serial - 1) + 40, from: "township-01")
+            _ = try await push([ballot("township-01", serial, choices: ["cand-02"])], upto: Int64(2 * serial) + 40, from: "township-01")
+        }
+        let open = try await county.conflicts()
+        #expect(open.conflicts.count == 6 && !open.more)
+        let first = try await county.conflicts(maxBytes: 1)
+        #expect(first.conflicts.map(\.key) == [open.conflicts[0].key] && first.more)
+    }
+
+    /// Review (issue 7): `hello.store` was neither checked nor bounded, so one certificate could make
+    /// the county keep a checkpoint row per invented id. A node keeps at most ``AgentStore/maxPerNode``
+    /// stores — those heard from last — and a forgotten store re-sends from 0: duplicates, nothing lost.
+    @Test func aNodeKeepsCheckpointsForItsNewestStoresOnly() async throws {
+        var clockValue = Date(timeIntervalSince1970: 1_800_000_000)
+        let times = Mutex(clockValue)
+        let county = County(store: InMemoryStore(node: "coordinator"), clock: { times.withLock { $0 } })
+        func store(_ n: Int) -> AgentSession { AgentSession(node: "township-01", store: String(format: "%032x", n)) }
+        for n in 0..<(AgentStore.maxPerNode + 8) {
+            clockValue += 1
+            times.withLock { $0 = clockValue }
+            _ = try await county.hello(store(n), pulled: nil)
+        }
+        let kept = try await county.store.read { try $0.agentStores() }.filter { $0.node == "township-01" }.map(\.store)
+        #expect(kept.count == AgentStore.maxPerNode)
+        #expect(Set(kept) == Set((8..<(AgentStore.maxPerNode + 8)).map { store($0).store }), "the newest are kept")
+        #expect(try await county.status().townships.first { $0.node == "township-01" }?.store == store(AgentStore.maxPerNode + 7).store)
+    }
 }
 
 
@@ -272,7 +337,7 @@ import Testing
         county.connected(agent)
         county.disconnected(agent)
         _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
-        #expect(try await county.closeRound(contest: "committee-2026", round: "vote-1"))
+        #expect(try await county.closeRound(contest: "committee-2026", round: "vote-1").newlyClosed)
         let late = Record(
             key: paper(1).key(township: "township-01"), kind: .ballot, township: "township-01", clock: VersionVector(["township-01": 1]),
             origin: "township-01", at: "2026-11-24T09:30:00Z", data: paper(1).json

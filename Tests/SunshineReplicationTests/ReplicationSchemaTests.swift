@@ -59,7 +59,8 @@ import Testing
         lines.append(try request(Method.tally, TallyParams()))
         lines.append(try response(Method.tally, TallyResult(try await county.tally())))
         lines.append(try request(Method.conflicts, EmptyResult()))
-        let conflicts = ConflictsResult(try await county.conflicts())
+        let open = try await county.conflicts()
+        let conflicts = ConflictsResult(open.conflicts, more: open.more)
         #expect(!conflicts.conflicts.isEmpty)
         lines.append(try response(Method.conflicts, conflicts))
 
@@ -73,12 +74,13 @@ import Testing
         lines.append(try response(Method.resolve, VersionResult(record: try await county.resolve(key: resolve.key, data: resolve.data).record.json)))
         lines.append(try request(Method.rejected, RejectedParams(township: "township-01", limit: 10)))
         lines.append(try request(Method.rejected, RejectedParams()))
-        let rejected = RejectedResult(try await county.rejected(township: nil, limit: nil))
+        let held = try await county.rejected(township: nil, limit: nil)
+        let rejected = RejectedResult(held.refusals, more: held.more)
         #expect(rejected.rejected.map(\.key) == ["ballot/township-01/nonsense"], "the refused record is held aside")
         lines.append(try response(Method.rejected, rejected))
         let close = CloseRoundParams(contest: "committee-2026", round: "vote-1")
         lines.append(try request(Method.closeRound, close))
-        let newlyClosed = try await county.closeRound(contest: close.contest, round: close.round)
+        let newlyClosed = try await county.closeRound(contest: close.contest, round: close.round).newlyClosed
         lines.append(try response(Method.closeRound, CloseRoundResult(contest: close.contest, round: close.round, newlyClosed: newlyClosed)))
 
         // Negative controls: the record schemas are not vacuous.

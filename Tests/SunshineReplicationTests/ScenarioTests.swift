@@ -129,7 +129,7 @@ import Testing
         township.start()
 
         try await eventually("one open conflict with both versions") {
-            try await coordinator.county.conflicts().first?.siblings.count == 2
+            try await coordinator.county.conflicts().conflicts.first?.siblings.count == 2
         }
         #expect(try await coordinator.county.store.read { try $0.history(of: key) }.count == 3, "both edits kept in history")
         try await eventually("the township and the neighbour show the coordinator's current value") {

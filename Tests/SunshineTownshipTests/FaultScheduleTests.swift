@@ -166,7 +166,7 @@ private struct World {
         try await syncEveryone(rounds: 3)
         // Operators re-publish what was held aside (DESIGN §3.5): the township edits refused after a
         // restore, and the county's own versions the townships returned.
-        let aside = try await county.rejected(township: nil, limit: 1_000)
+        let aside = try await county.rejected(township: nil, limit: 1_000).refusals
         for key in Set(aside.map(\.key)) where !key.hasPrefix("ballot/") {
             let current = try await county.store.read { try $0.current(of: key) }?.value
             let version = try aside.last { $0.key == key }.map { try Record(json: JSONParser.parse($0.version)) }
@@ -184,7 +184,7 @@ private struct World {
 
     func checkInvariants() async throws {
         let context = "seed \(seed)"
-        let aside = Set(try await county.rejected(township: nil, limit: 1_000).map(\.version))
+        let aside = Set(try await county.rejected(township: nil, limit: 1_000).refusals.map(\.version))
         // 1. Every version a township stored is at the county, in history or held aside.
         for (canonical, record) in written {
             let held = try await county.store.read { try $0.holds(record) }

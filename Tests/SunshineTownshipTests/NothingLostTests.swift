@@ -151,7 +151,7 @@ import Testing
         try await syncOnce(office, with: restored)
         #expect(try await ballots(at: restored).count == 20, "the township re-sent what the restore lost")
         #expect(try await office.store.read { try $0.current(of: late.record.key) } != nil, "the township pulled what was written after the restore")
-        let aside = try await restored.rejected(township: nil, limit: nil)
+        let aside = try await restored.rejected(township: nil, limit: nil).refusals
         #expect(aside.contains { $0.key == key && $0.reason == "forged_clock" }, "the township's edit is held aside, not dropped")
         #expect(aside.contains { $0.key == key && $0.reason == "forbidden" }, "the county's lost edit came back, held aside")
         #expect(aside.contains { $0.key == Contest.key("committee-2026") }, "the county's lost contest came back, held aside")
@@ -174,6 +174,68 @@ import Testing
         try await office.write(Finding(team: "t", category: "c", severity: .high, status: .resolved, title: "Seal replaced"), id: "seal")
         try await syncOnce(office, with: restored, pull: false)
         #expect(try await restored.store.read { try $0.current(of: key) }?.value.data["status"] == "resolved")
+    }
+
+    /// Review (issue 7): a round closure lived only in the coordinator's own table, so a county
+    /// restored from a copy older than the closure counted the round's late papers again. The
+    /// closure now travels in the contest's record: the township holds it, returns it with the
+    /// county's other versions, and the restored county closes the round again before the late
+    /// paper arrives — with no operator action, and every replica showing the same contest.
+    @Test func aRoundClosureLostInARestoreComesBackFromItsTownship() async throws {
+        let directory = NSTemporaryDirectory() + "sunshine-closure-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let original = InMemoryStore(node: "coordinator")
+        let county = County(store: original)
+        let office = township()
+        let key = Contest.key("committee-2026")
+        _ = try await county.put(kind: .contest, key: key, data: sampleContest.json, deleted: false)
+        for serial in 1...10 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county)
+        try await original.backup(to: directory + "/county.backup")
+
+        let closing = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        #expect(closing.newlyClosed && closing.written != nil)
+        try await syncOnce(office, with: county, push: false)
+        let held = try await office.store.read { try $0.current(of: key) }
+        #expect(try held.map { try RecordRules.contest($0.value.data).closed } == ["vote-1"], "the township holds the closure")
+        // Re-publishing the contest never reopens a round.
+        _ = try await county.put(kind: .contest, key: key, data: sampleContest.json, deleted: false)
+        #expect(try await county.store.read { try $0.current(of: key) }.map { try RecordRules.contest($0.value.data).closed } == ["vote-1"])
+        try await syncOnce(office, with: county, push: false)
+
+        let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
+        try await restoredStore.write { try $0.beginIncarnation() }
+        let restored = County(store: restoredStore)
+        #expect(try await restoredStore.read { try $0.isRoundClosed(contest: "committee-2026", round: "vote-1") } == false)
+        try await office.record(paper(11))  // a late paper, recorded offline after the close
+
+        try await syncOnce(office, with: restored)
+        #expect(try await restoredStore.read { try $0.isRoundClosed(contest: "committee-2026", round: "vote-1") }, "closed again")
+        let round = try #require(try await restored.tally(contest: "committee-2026", round: "vote-1").first)
+        #expect(round.closed && round.valid == 10 && round.quarantined == 1, "the late paper is kept, quarantined and not counted")
+        let countyView = try await restoredStore.read { try $0.current(of: key) }
+        let townshipView = try await office.store.read { try $0.current(of: key) }
+        #expect(countyView != nil && countyView == townshipView, "the county and the township show the same contest: \(String(describing: countyView)) \(String(describing: townshipView))")
+        #expect(countyView?.siblings.count == 1 && countyView?.inConflict == false)
+        #expect(restored.events.latest(20).contains { $0.message.contains("closed again from township-01") })
+    }
+
+    /// A township names only its own contest's closures: a contest of another township returned by
+    /// it is held aside and closes nothing.
+    @Test func aTownshipCannotCloseAnotherTownshipsRound() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        var other = sampleContest
+        other.township = "township-02"
+        let key = Contest.key("committee-02")
+        let published = try await county.put(kind: .contest, key: key, data: other.json, deleted: false)
+        var forged = published.record
+        forged.data = other.closing(["vote-1"]).json
+        forged.clock = published.record.clock.incremented(for: "coordinator")
+        let agent = AgentSession(node: "township-01", store: String(repeating: "a", count: 32))
+        let outcome = try await county.push(PushBatch(records: [forged], after: 0, upto: 1), from: agent)
+        #expect(outcome.rejected.map(\.error.reason) == ["forbidden"])
+        #expect(outcome.reclosed.isEmpty)
+        #expect(try await county.store.read { try $0.isRoundClosed(contest: "committee-02", round: "vote-1") } == false)
     }
 
     /// A township store restored from an older copy finds out at hello and continues as a new store,

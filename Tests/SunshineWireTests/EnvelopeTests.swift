@@ -100,6 +100,27 @@ import Testing
         }
     }
 
+    /// Review (issue 7): `hello.store` was taken as any string, so one client could make the county
+    /// keep and show ids of any size. It is a store's 128-bit id in hex, or absent.
+    @Test(arguments: ["", "ABCDEF0123456789ABCDEF0123456789", String(repeating: "a", count: 31), String(repeating: "a", count: 100_000), "0123456789abcdef0123456789abcdeg"])
+    func aHelloStoreThatIsNotAStoreIDIsInvalidParams(_ store: String) throws {
+        let text = #"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"node":"township-01","role":"agent","software":"t","maxFrame":1048576,"store":"\#(store)"}}"#
+        guard case .success(.request(_, _, let payload)) = parse(text) else {
+            Issue.record("not a request")
+            return
+        }
+        do throws(RPCError) {
+            _ = try payload.params(as: HelloParams.self)
+            Issue.record("accepted store \(store.prefix(40))")
+        } catch {
+            #expect(error.known == .invalidParams)
+            #expect(error.message.contains("32 lowercase hex digits"), "\(error.message)")
+        }
+        let valid = text.replacingOccurrences(of: "\"store\":\"\(store)\"", with: "\"store\":\"0123456789abcdef0123456789abcdef\"")
+        guard case .success(.request(_, _, let good)) = parse(valid) else { return }
+        #expect(try good.params(as: HelloParams.self).store == "0123456789abcdef0123456789abcdef")
+    }
+
     @Test func encodesEveryKindOfMessageAsJSONRPC() throws {
         func object(_ buffer: ByteBuffer) throws -> [String: Any] {
             try #require(JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])

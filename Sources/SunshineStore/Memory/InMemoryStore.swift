@@ -419,6 +419,15 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
         undo.append { $0.agentStores[key] = previous }
     }
 
+    func keepNewestStores(of node: String, count: Int) throws {
+        let stores = state.agentStores.values.filter { $0.node == node }.sorted { ($0.lastHello, $0.store) > ($1.lastHello, $1.store) }
+        for old in stores.dropFirst(count) {
+            let key = MemoryState.AgentStoreKey(node: old.node, store: old.store)
+            state.agentStores[key] = nil
+            undo.append { $0.agentStores[key] = old }
+        }
+    }
+
     func holdAside(_ refusal: Refusal) throws -> Bool {
         let held = state.refusals.filter { $0.node == refusal.node }
         guard held.count < Refusal.maxPerNode, !held.contains(where: { CanonicalJSON.same($0.version, refusal.version) }) else { return false }

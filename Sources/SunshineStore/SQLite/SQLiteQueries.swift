@@ -450,6 +450,13 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
             """).execute(arguments: [store.node, store.store, store.checkpoint, store.checkpointHead, store.lastHello])
     }
 
+    func keepNewestStores(of node: String, count: Int) throws {
+        try db.cachedStatement(sql: """
+            DELETE FROM agent_store WHERE node = ? AND store NOT IN
+                (SELECT store FROM agent_store WHERE node = ? ORDER BY last_hello DESC, store DESC LIMIT ?)
+            """).execute(arguments: [node, node, count])
+    }
+
     func holdAside(_ refusal: Refusal) throws -> Bool {
         let held = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM refusal WHERE node = ?"), arguments: [refusal.node]) ?? 0
         guard held < Refusal.maxPerNode else { return false }
