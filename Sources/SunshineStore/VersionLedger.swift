@@ -10,8 +10,8 @@ protocol VersionLedger {
     func canonicals(of key: String, clock: VersionVector) throws -> [String]
     /// Appends a version to history and the change log, chaining its head; returns its sequence number.
     func append(_ record: Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64
-    /// Replaces what is held for `key` with `state`.
-    func save(_ state: KeyState, for key: String) throws
+    /// Replaces what is held for `key` — `previous` — with `state`.
+    func save(_ state: KeyState, for key: String, replacing previous: KeyState?) throws
     /// Adds `delta` to the count of current, not deleted records of a scope and kind.
     func adjustCount(township: String, kind: RecordKind, by delta: Int) throws
     /// Replaces the tally's entry for a ballot key (nil: the paper counts nowhere now).
@@ -35,9 +35,11 @@ extension VersionLedger {
         _ record: Record, flag: VersionFlag?, source: String?, authorize: (VersionVector) throws(RecordError) -> Void
     ) throws -> Offered {
         let canonical = record.canonical
-        let sameClock = try canonicals(of: record.key, clock: record.clock)
-        if sameClock.contains(where: { CanonicalJSON.same($0, canonical) }) { return .duplicate }
         let previous = try keyState(of: record.key)
+        // A key with no state has no history either (every version appended to it leaves one), so
+        // a new key — most of what a township pushes — costs no search for equal clocks.
+        let sameClock = previous == nil ? [] : try canonicals(of: record.key, clock: record.clock)
+        if sameClock.contains(where: { CanonicalJSON.same($0, canonical) }) { return .duplicate }
         do throws(RecordError) {
             try authorize(previous?.heldClock ?? VersionVector())
         } catch {
@@ -73,7 +75,7 @@ extension VersionLedger {
         let seq = try append(record, canonical: canonical, flag: flag, source: source)
         if decision == .obsolete { return decision }
         if let next = Replication.state(after: decision, adding: StoredVersion(seq: seq, record: record, flag: flag, source: source), to: previous) {
-            try save(next, for: record.key)
+            try save(next, for: record.key, replacing: previous)
             try recount(record.key, from: previous, to: next)
         }
         return decision

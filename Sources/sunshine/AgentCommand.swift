@@ -11,9 +11,9 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
         commandName: "agent",
         abstract: "Run a township's agent: keep in sync with the coordinator, reconnecting forever.",
         discussion: """
-            Every setting is a flag, a SUNSHINE_… environment variable and a key of the --config file; a flag wins
-            over the environment, which wins over the file (deploy/agent.example.json shows every key).
-            SIGHUP is logged and ignored (restart the agent to apply new settings); SIGTERM answers the pushes in
+            Every setting is a flag, a SUNSHINE_… environment variable and a key of the --config file; a flag wins \
+            over the environment, which wins over the file (deploy/agent.example.json shows every key). \
+            SIGHUP is logged and ignored (restart the agent to apply new settings); SIGTERM answers the pushes in \
             flight and says bye.
             """
     )

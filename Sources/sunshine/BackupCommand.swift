@@ -10,8 +10,8 @@ struct BackupCommand: AsyncParsableCommand, SettingFlags {
         commandName: "backup",
         abstract: "Copy a node's store to a file while the node runs (restore: stop the node, put the file in place).",
         discussion: """
-            The store is DIR/NODE.sqlite; --node is needed only when DIR holds more than one. To restore, stop
-            the node, copy FILE over DIR/NODE.sqlite, delete DIR/NODE.sqlite-wal and DIR/NODE.sqlite-shm, and
+            The store is DIR/NODE.sqlite; --node is needed only when DIR holds more than one. To restore, stop \
+            the node, copy FILE over DIR/NODE.sqlite, delete DIR/NODE.sqlite-wal and DIR/NODE.sqlite-shm, and \
             start it: agents re-send to a restored coordinator whatever it lacks (see README, "Deploying to a county").
             """
     )

@@ -35,9 +35,9 @@ struct BallotCommand: AsyncParsableCommand {
             commandName: "import",
             abstract: "Record every paper of a CSV sheet, all or none.",
             discussion: """
-                The first line names the columns contest, round, station, serial, choices and optionally valid, in any
-                order; each further line is one paper. choices are candidate ids separated by ';'; valid is yes or no
-                (default yes). Every row is checked first: if one is wrong, each bad row is listed with its line number
+                The first line names the columns contest, round, station, serial, choices and optionally valid, in any \
+                order; each further line is one paper. choices are candidate ids separated by ';'; valid is yes or no \
+                (default yes). Every row is checked first: if one is wrong, each bad row is listed with its line number \
                 and nothing is written — unless --skip-invalid, which writes the valid rows and lists the rest.
                 """
         )

@@ -15,9 +15,9 @@ struct ContestCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Publish (or re-publish) a contest from a JSON file, after checking it.",
             discussion: """
-                The file holds one JSON object: {"id": "committee-2026-township-03", "title": "…", "township": "township-03",
-                "seats": 5, "rounds": ["rec-1", "rec-2", "vote-1", "vote-2"], "candidates": [{"id": "cand-01", "name": "李伟"}, …]}.
-                Only township-03's ballots count in it. A contest needs at least as many candidates as seats; the
+                The file holds one JSON object: {"id": "committee-2026-township-03", "title": "…", "township": "township-03", \
+                "seats": 5, "rounds": ["rec-1", "rec-2", "vote-1", "vote-2"], "candidates": [{"id": "cand-01", "name": "李伟"}, …]}. \
+                Only township-03's ballots count in it. A contest needs at least as many candidates as seats; the \
                 competitive ratio (candidates per seat) is shown.
                 """
         )

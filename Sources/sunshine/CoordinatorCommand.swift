@@ -11,8 +11,8 @@ struct CoordinatorCommand: AsyncParsableCommand, SettingFlags {
         commandName: "coordinator",
         abstract: "Run the county's coordinator: the TLS server agents and operators connect to.",
         discussion: """
-            Every setting is a flag, a SUNSHINE_… environment variable and a key of the --config file; a flag wins
-            over the environment, which wins over the file (deploy/coordinator.example.json shows every key).
+            Every setting is a flag, a SUNSHINE_… environment variable and a key of the --config file; a flag wins \
+            over the environment, which wins over the file (deploy/coordinator.example.json shows every key). \
             SIGHUP re-reads the revocation list; SIGTERM answers the pushes in progress and says bye.
             """
     )

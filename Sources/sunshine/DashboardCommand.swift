@@ -19,7 +19,7 @@ struct DashboardCommand: AsyncParsableCommand {
         abstract:
             "A live, full-screen view of the county: townships, totals and the latest events (q or Ctrl-C quits).",
         discussion: """
-            Colour when standard output is a terminal and NO_COLOR is unset. --once prints one frame and exits;
+            Colour when standard output is a terminal and NO_COLOR is unset. --once prints one frame and exits; \
             --json prints one JSON object per refresh (proto-schemas/cli/dashboard.schema.json), one a line.
             """
     )

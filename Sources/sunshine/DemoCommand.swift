@@ -21,10 +21,10 @@ struct DemoCommand: AsyncParsableCommand {
             "Run a whole county on this machine: a coordinator and 17 township agents on loopback, "
             + "syncing through an election day.",
         discussion: """
-            Certificates and stores go to a temporary directory (removed at the end unless --keep or --dir). The demo
-            publishes a contest per township, records ballots everywhere, takes one township offline while it keeps
-            recording, rebuilds another's PC with an empty store, opens and resolves a conflict on a finding, closes a
-            round and quarantines a late ballot — then prints the dashboard and the tally, checked against every
+            Certificates and stores go to a temporary directory (removed at the end unless --keep or --dir). The demo \
+            publishes a contest per township, records ballots everywhere, takes one township offline while it keeps \
+            recording, rebuilds another's PC with an empty store, opens and resolves a conflict on a finding, closes a \
+            round and quarantines a late ballot — then prints the dashboard and the tally, checked against every \
             ballot recorded. --keep leaves the county running and prints the commands to explore it.
             """
     )

@@ -9,11 +9,11 @@ struct Sunshine: AsyncParsableCommand {
         discussion: """
             Start with `sunshine demo`: a whole county on this machine in under a minute.
 
-            Township offices run `sunshine agent`; their clerks record with `sunshine ballot`, `sunshine finding`
-            and check with `sunshine local status`, with or without network. The county runs `sunshine coordinator`;
-            its operators watch with `sunshine dashboard` and `status`, count with `tally`, publish with
-            `contest publish`, and settle with `conflicts`, `resolve`, `rejected` and `close-round`. The county's
-            administrator creates certificates with `sunshine certs` and copies a running node's store with
+            Township offices run `sunshine agent`; their clerks record with `sunshine ballot`, `sunshine finding` \
+            and check with `sunshine local status`, with or without network. The county runs `sunshine coordinator`; \
+            its operators watch with `sunshine dashboard` and `status`, count with `tally`, publish with \
+            `contest publish`, and settle with `conflicts`, `resolve`, `rejected` and `close-round`. The county's \
+            administrator creates certificates with `sunshine certs` and copies a running node's store with \
             `sunshine backup`.
             """,
         subcommands: [

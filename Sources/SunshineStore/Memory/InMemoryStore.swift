@@ -370,7 +370,7 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
         return seq
     }
 
-    func save(_ keyState: KeyState, for key: String) throws {
+    func save(_ keyState: KeyState, for key: String, replacing _: KeyState?) throws {
         let previous = state.keys.updateValue(keyState, forKey: key)
         undo.append { $0.keys[key] = previous }
     }

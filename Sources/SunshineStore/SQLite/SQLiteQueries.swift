@@ -80,6 +80,17 @@ final class ChainCursor {
     var head: [UInt8]?
 }
 
+/// The changes of one write transaction to the per-township counts, written once when its body
+/// ends: a batch of a thousand ballots updates one row, not the same row a thousand times.
+final class CountDeltas {
+    struct Scope: Hashable {
+        var township: String
+        var kind: RecordKind
+    }
+
+    var pending: [Scope: Int] = [:]
+}
+
 /// A ballot group's choices as one text column, in canonical JSON, and back.
 enum BallotGroupText {
     static func choices(_ choices: [String]) -> String {
@@ -272,6 +283,10 @@ extension SQLiteQueries {
     }
 
     func counts() throws -> [String: [RecordKind: Int]] {
+        try countsWritten()
+    }
+
+    func countsWritten() throws -> [String: [RecordKind: Int]] {
         var result: [String: [RecordKind: Int]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT township, kind, n FROM kind_count WHERE n > 0") {
             guard let kind = RecordKind(rawValue: row["kind"]) else { continue }
@@ -344,6 +359,7 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     let decoded: DecodeCounter
     /// The log's head after the last version this transaction appended, so a batch reads it once.
     private let chain = ChainCursor()
+    private let countDeltas = CountDeltas()
 
     init(db: Database, node: String, decoded: DecodeCounter) {
         self.db = db
@@ -386,7 +402,7 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
         return db.lastInsertedRowID
     }
 
-    func save(_ state: KeyState, for key: String) throws {
+    func save(_ state: KeyState, for key: String, replacing previous: KeyState?) throws {
         try db.cachedStatement(sql: ApplyPathSQL.saveCurrent).execute(arguments: [
                 key, state.value.kind.rawValue, state.value.township, state.siblings.map { String($0.seq) }.joined(separator: ","),
                 state.value.canonical, state.value.deleted, state.quarantined, state.siblings.map(\.seq).max() ?? 0,
@@ -394,14 +410,28 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
         if let reason = state.conflict {
             try db.cachedStatement(sql: ApplyPathSQL.saveConflict)
                 .execute(arguments: [key, state.value.kind.rawValue, state.value.township, reason.rawValue, state.conflictOpenedAt ?? 0])
-        } else {
+        } else if previous?.conflict != nil {
             try db.cachedStatement(sql: ApplyPathSQL.closeConflict).execute(arguments: [key])
         }
     }
 
     func adjustCount(township: String, kind: RecordKind, by delta: Int) throws {
-        try db.cachedStatement(sql: "INSERT INTO kind_count (township, kind, n) VALUES (?, ?, ?) ON CONFLICT (township, kind) DO UPDATE SET n = n + excluded.n")
-            .execute(arguments: [township, kind.rawValue, delta])
+        countDeltas.pending[CountDeltas.Scope(township: township, kind: kind), default: 0] += delta
+    }
+
+    /// Writes the counts' pending changes; the store calls it when the transaction's body ends.
+    func finish() throws {
+        for (scope, delta) in countDeltas.pending where delta != 0 {
+            try db.cachedStatement(sql: "INSERT INTO kind_count (township, kind, n) VALUES (?, ?, ?) ON CONFLICT (township, kind) DO UPDATE SET n = n + excluded.n")
+                .execute(arguments: [scope.township, scope.kind.rawValue, delta])
+        }
+        countDeltas.pending = [:]
+    }
+
+    /// The counts as this transaction leaves them.
+    func counts() throws -> [String: [RecordKind: Int]] {
+        try finish()
+        return try countsWritten()
     }
 
     func saveBallotGroup(_ group: BallotGroup?, for key: String) throws {

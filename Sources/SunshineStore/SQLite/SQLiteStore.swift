@@ -192,7 +192,9 @@ public final class SQLiteStore: ReplicaStore {
                             do {
                                 var value: T?
                                 try db.inSavepoint {
-                                    value = try body(SQLiteTransaction(db: db, node: node, decoded: decoded))
+                                    let transaction = SQLiteTransaction(db: db, node: node, decoded: decoded)
+                                    value = try body(transaction)
+                                    try transaction.finish()
                                     return .commit
                                 }
                                 outcome.result = value.map { .success($0) }
