@@ -29,6 +29,9 @@ public final class CoordinatorService: Service, Sendable {
     }
 
     public func run() async throws {
+        // A new actor for this run, as every long-running node takes: a coordinator restored from a
+        // backup or a rolled-back VM never writes under counters its earlier self used (DESIGN §3.6).
+        try await county.store.write { try $0.beginIncarnation() }
         try await server.run()
     }
 }

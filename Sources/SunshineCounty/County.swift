@@ -83,6 +83,18 @@ public struct County: Sendable {
         guard batch.after >= 0, batch.upto >= batch.after else {
             throw CountyError.invalid("after and upto must be change-log sequence numbers with after ≤ upto.")
         }
+        // The checkpoint is what the agent trusts at its next hello: it moves only over records
+        // and with the agent's own log head there, which the agent checks against its log — so no
+        // push can make a township believe changes arrived that never did.
+        if batch.upto > batch.after {
+            guard !batch.entries.isEmpty else {
+                throw CountyError.invalid("A push of no records cannot move the checkpoint: upto must equal after; nothing was applied.")
+            }
+            guard let head = batch.head, LogChain.isHead(head) else {
+                throw CountyError.invalid(
+                    "A push that moves the checkpoint names the agent's log head at upto (head: 64 lower-case hex digits); nothing was applied.")
+            }
+        }
         let now = clock()
         let at = now.formatted(.iso8601)
         let outcome = try await store.write({ tx in

@@ -58,6 +58,14 @@ public struct Record: Sendable, Hashable {
     /// The canonical JSON (RFC 8785) of this version: what "same content" means.
     public var canonical: String { memo.value { CanonicalJSON.string(json) } }
 
+    /// Reads a record back from the canonical JSON a store kept of it, which is then its canonical
+    /// form already: sending, hashing or comparing it never writes it again.
+    public init(storedCanonical text: String) throws {
+        try self.init(json: JSONParser.parse(text))
+        assert(CanonicalJSON.same(CanonicalJSON.string(json), text), "a stored record is its canonical form")
+        memo = CanonicalMemo(known: text)
+    }
+
     /// Reads a record from JSON, checking the envelope's shape (not yet the kind's rules).
     public init(json: JSONValue) throws(RecordError) {
         guard case .object(let members) = json else { throw .invalid("a record must be a JSON object") }
@@ -128,7 +136,11 @@ public enum RecordError: Error, Sendable, Equatable, CustomStringConvertible {
 /// A record's canonical JSON, computed at most once per version and shared by its copies. It takes
 /// no part in equality or hashing: it is a function of the members, which do.
 final class CanonicalMemo: Sendable, Hashable {
-    private let text = Mutex<String?>(nil)
+    private let text: Mutex<String?>
+
+    init(known: String? = nil) {
+        text = Mutex(known)
+    }
 
     func value(_ make: () -> String) -> String {
         if let known = text.withLock({ $0 }) { return known }

@@ -17,6 +17,11 @@ public enum LogChain {
         return Array(hash.finalize())
     }
 
+    /// Whether `text` is a head in hex: 64 lower-case hex digits.
+    public static func isHead(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []

@@ -14,7 +14,7 @@ import Testing
     private func push(_ records: [JSONValue], upto: Int64, from agent: String) async throws -> PushOutcome {
         let session = AgentSession(node: agent, store: "")
         let after = try await county.checkpoint(of: session)
-        return try await county.push(PushBatch(entries: records.map(PushBatch.Entry.init(json:)), after: after, upto: upto), from: session)
+        return try await county.push(PushBatch(entries: records.map(PushBatch.Entry.init(json:)), after: after, upto: upto, head: someHead), from: session)
     }
 
     private func push(_ records: [Record], upto: Int64, from agent: String) async throws -> PushOutcome {
@@ -91,12 +91,32 @@ import Testing
 
     @Test func theCheckpointAdvancesOnlyOverContiguousBatches() async throws {
         let store = AgentSession(node: "township-02", store: "")
-        _ = try await county.push(PushBatch(records: [], after: 0, upto: 40), from: store)
+        _ = try await county.push(PushBatch(records: [ballot("township-02", 40)], after: 0, upto: 40, head: someHead), from: store)
         await #expect(throws: CountyError.outOfOrder(checkpoint: 40)) {
-            _ = try await county.push(PushBatch(records: [ballot("township-02", 1)], after: 12, upto: 13), from: store)
+            _ = try await county.push(PushBatch(records: [ballot("township-02", 1)], after: 12, upto: 13, head: someHead), from: store)
         }
         #expect(try await county.checkpoint(of: store) == 40)
-        #expect(try await county.status().totals.ballots == 0, "nothing of an out-of-order batch is applied")
+        #expect(try await county.status().totals.ballots == 1, "nothing of an out-of-order batch is applied")
+    }
+
+    /// Review (issue 7): a push of no records — or with no log head — moved the checkpoint over
+    /// changes the county never received, and the agent, trusting the county's number, never sent
+    /// them. A push moves the checkpoint only over records and with the head the agent checks.
+    @Test func aPushMovesTheCheckpointOnlyOverRecordsAndWithItsHead() async throws {
+        let store = AgentSession(node: "township-01", store: String(repeating: "1", count: 32))
+        await #expect(throws: CountyError.self) {
+            _ = try await county.push(PushBatch(records: [], after: 0, upto: 9, head: someHead), from: store)
+        }
+        await #expect(throws: CountyError.self) {
+            _ = try await county.push(PushBatch(records: [ballot("township-01", 1)], after: 0, upto: 9), from: store)
+        }
+        await #expect(throws: CountyError.self) {
+            _ = try await county.push(PushBatch(records: [ballot("township-01", 1)], after: 0, upto: 9, head: "not a head"), from: store)
+        }
+        #expect(try await county.checkpoint(of: store) == 0, "the checkpoint did not move")
+        #expect(try await county.status().totals.ballots == 0)
+        // Returning the county's versions moves nothing and needs no head.
+        _ = try await county.push(PushBatch(records: [], after: 0, upto: 0), from: store)
     }
 
     @Test func aDuplicatedSerialIsQuarantinedFlaggedAndNotCounted() async throws {
@@ -342,7 +362,7 @@ import Testing
             key: paper(1).key(township: "township-01"), kind: .ballot, township: "township-01", clock: VersionVector(["township-01": 1]),
             origin: "township-01", at: "2026-11-24T09:30:00Z", data: paper(1).json
         )
-        _ = try await county.push(.init(records: [late], after: 0, upto: 1), from: .init(node: "township-01", store: "s"))
+        _ = try await county.push(.init(records: [late], after: 0, upto: 1, head: someHead), from: .init(node: "township-01", store: "s"))
         county.disconnected(agent)
         let status = try await county.status()
         #expect(status.events.map(\.kind) == [.offline, .quarantined, .roundClosed, .published, .connected], "one connection of two closing is no event")
@@ -359,7 +379,7 @@ import Testing
         }
         let county = County(store: InMemoryStore(node: "coordinator"))
         let records = try await store.read { try $0.outbox(of: "township-02", after: 0, limit: 10).map(\.record) }
-        _ = try await county.push(.init(records: records, after: 0, upto: 3), from: .init(node: "township-02", store: "s"))
+        _ = try await county.push(.init(records: records, after: 0, upto: 3, head: someHead), from: .init(node: "township-02", store: "s"))
         let row = try #require(try await county.status().townships.first { $0.node == "township-02" })
         #expect(row.openFindings == [.high: 1, .low: 1], "resolved findings are not open")
     }

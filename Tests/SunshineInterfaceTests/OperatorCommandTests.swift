@@ -164,7 +164,7 @@ import Testing
             data: paper(1).json
         )
         _ = try await county.coordinator!.county.push(
-            .init(records: [forged], after: 0, upto: 1),
+            .init(records: [forged], after: 0, upto: 1, head: someHead),
             from: .init(node: "township-01", store: String(repeating: "a", count: 32))
         )
         let json = try await sunshine(["rejected", "--json"] + county.operatorFlags)

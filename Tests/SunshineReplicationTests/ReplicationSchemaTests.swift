@@ -42,7 +42,7 @@ import Testing
         }
         var forged = papers[0]
         forged.data = paper(1, choices: ["cand-02"]).json
-        let push = PushParams(records: (papers + [finding, forged]).map(\.json) + [["key": "ballot/township-01/nonsense"]], after: 0, upto: 4)
+        let push = PushParams(records: (papers + [finding, forged]).map(\.json) + [["key": "ballot/township-01/nonsense"]], after: 0, upto: 4, head: someHead)
         lines.append(try request(Method.push, PushParams(records: (papers + [finding]).map(\.json), after: 0, upto: 4, head: String(repeating: "ab", count: 32))))
         let pushed = PushResult(try await county.push(PushBatch(push), from: AgentSession(node: "township-01", store: String(repeating: "5f", count: 16))))
         #expect(pushed.rejected.count == 1 && pushed.conflicts == 1)
@@ -68,7 +68,7 @@ import Testing
         var concurrent = finding
         concurrent.clock = VersionVector(["township-01.0123456789ab": 1])
         concurrent.data = Finding(team: "t", category: "procedure", severity: .low, status: .open, title: "Seal (2)").json
-        _ = try await county.push(PushBatch(records: [concurrent], after: 4, upto: 5), from: AgentSession(node: "township-01", store: String(repeating: "5f", count: 16)))
+        _ = try await county.push(PushBatch(records: [concurrent], after: 4, upto: 5, head: someHead), from: AgentSession(node: "township-01", store: String(repeating: "5f", count: 16)))
         let resolve = ResolveParams(key: finding.key, data: finding.data)
         lines.append(try request(Method.resolve, resolve))
         lines.append(try response(Method.resolve, VersionResult(record: try await county.resolve(key: resolve.key, data: resolve.data).record.json)))

@@ -206,7 +206,7 @@ import Testing
                               clock: VersionVector(["township-01": 1]), origin: "township-01", at: "", data: paper(1).json)
             let theirs = Record(key: paper(1).key(township: "township-02"), kind: .ballot, township: "township-02",
                                 clock: VersionVector(["township-02": 1]), origin: "township-02", at: "", data: paper(1).json)
-            let result = try await agent.call(Method.push, params: PushParams(records: [theirs.json, mine.json], after: 0, upto: 2), returning: PushResult.self)
+            let result = try await agent.call(Method.push, params: PushParams(records: [theirs.json, mine.json], after: 0, upto: 2, head: someHead), returning: PushResult.self)
             #expect(result.accepted == 1)
             #expect(result.rejected.map(\.reason) == ["forbidden"])
             #expect(!agent.isClosed)

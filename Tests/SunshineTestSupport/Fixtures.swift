@@ -17,3 +17,6 @@ public func contest(for township: String) -> Contest {
     contest.township = township
     return contest
 }
+
+/// A log head for pushes built by hand (a push that moves the checkpoint names one, DESIGN §3.3).
+public let someHead = String(repeating: "ab", count: 32)

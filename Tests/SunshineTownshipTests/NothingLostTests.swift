@@ -54,10 +54,10 @@ import Testing
         let agent = AgentSession(node: "township-01", store: try await storeID(office))
         let versions = try await office.store.read { try $0.outbox(of: "township-01", after: 0, limit: 20) }.map(\.record)
         await #expect(throws: CountyError.outOfOrder(checkpoint: 0)) {
-            _ = try await county.push(PushBatch(records: Array(versions[10...]), after: 10, upto: 20), from: agent)
+            _ = try await county.push(PushBatch(records: Array(versions[10...]), after: 10, upto: 20, head: someHead), from: agent)
         }
-        _ = try await county.push(PushBatch(records: Array(versions[..<10]), after: 0, upto: 10), from: agent)
-        _ = try await county.push(PushBatch(records: Array(versions[10...]), after: 10, upto: 20), from: agent)
+        _ = try await county.push(PushBatch(records: Array(versions[..<10]), after: 0, upto: 10, head: someHead), from: agent)
+        _ = try await county.push(PushBatch(records: Array(versions[10...]), after: 10, upto: 20, head: someHead), from: agent)
         #expect(try await county.checkpoint(of: agent) == 20)
         #expect(try await ballots(at: county).count == 20)
     }
@@ -232,7 +232,7 @@ import Testing
         forged.data = other.closing(["vote-1"]).json
         forged.clock = published.record.clock.incremented(for: "coordinator")
         let agent = AgentSession(node: "township-01", store: String(repeating: "a", count: 32))
-        let outcome = try await county.push(PushBatch(records: [forged], after: 0, upto: 1), from: agent)
+        let outcome = try await county.push(PushBatch(records: [forged], after: 0, upto: 1, head: someHead), from: agent)
         #expect(outcome.rejected.map(\.error.reason) == ["forbidden"])
         #expect(outcome.reclosed.isEmpty)
         #expect(try await county.store.read { try $0.isRoundClosed(contest: "committee-02", round: "vote-1") } == false)

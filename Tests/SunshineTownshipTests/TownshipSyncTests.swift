@@ -62,7 +62,8 @@ func syncOnce(
         let agent = AgentSession(node: "township-01", store: try await office.store.read { try $0.identity().storeID })
         // The county holds the first 10 (say it was restored from a backup taken then).
         let first = try await office.store.read { try $0.outbox(of: "township-01", after: 0, limit: 10) }
-        _ = try await county.push(PushBatch(records: first.map(\.record), after: 0, upto: 10), from: agent)
+        let head = try #require(try await office.store.read { try $0.head(at: 10) })
+        _ = try await county.push(PushBatch(records: first.map(\.record), after: 0, upto: 10, head: head), from: agent)
         try await office.store.write { try $0.setCheckpoint("acked", to: 30) }
         #expect(try await office.outbox().unsent == 0, "the township believed everything was sent")
 

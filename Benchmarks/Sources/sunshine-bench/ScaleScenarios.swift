@@ -118,7 +118,7 @@ extension Bench {
                 let end = min(serial + Replication.maxPushRecords, perTownship + 1)
                 let records = (serial..<end).map { Papers.record($0, township: township, actor: actor) }
                 let upto = after + Int64(records.count)
-                let outcome = try await county.push(PushBatch(records: records, after: after, upto: upto), from: agent)
+                let outcome = try await county.push(PushBatch(records: records, after: after, upto: upto, head: String(repeating: "ab", count: 32)), from: agent)
                 guard outcome.accepted == records.count else {
                     throw BenchError("load: \(outcome.rejected.first.map { "\($0.error)" } ?? "")")
                 }

@@ -209,7 +209,7 @@ struct Bench: Sendable {
         var sunshine: [Double] = []
         var bare: [Double] = []
         let pki = self.pki
-        let batch512: @Sendable (inout AgentService.Configuration) -> Void = { $0.sync.batch = 512 }
+        let batch512: @Sendable (inout AgentService.Configuration) -> Void = { $0.sync.batch = 512; $0.sync.window = 16 }
         let warm = try scratch.directory("s3-warm")
         _ = try await Self.pushThrough(
             store: try SQLiteStore(path: "\(warm)/coordinator.sqlite", node: "coordinator"), count: min(count, 2_048),

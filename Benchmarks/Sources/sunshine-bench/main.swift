@@ -7,6 +7,7 @@ import Foundation
 // 8 province (all by default). Every figure is printed beside its baseline from the same run.
 
 let scenarios: [(number: String, name: String, run: @Sendable (Bench) async throws -> [Row])] = [
+    ("0", "stages", { try await $0.pushStages() }),
     ("1", "roundtrip", { try await $0.roundTrip() }),
     ("2", "pipeline", { try await $0.pipelinedPush() }),
     ("3", "durable", { try await $0.durablePush() }),

@@ -32,7 +32,7 @@ final class DecodeCounter: Sendable {
 enum RecordText {
     static func decode(_ text: String) throws -> SunshineModel.Record {
         do {
-            return try Record(json: try JSONParser.parse(text))
+            return try Record(storedCanonical: text)
         } catch {
             throw StoreError("A stored record cannot be read back (\(error)); the database may be damaged.", reason: .damaged)
         }
@@ -89,6 +89,18 @@ final class CountDeltas {
     }
 
     var pending: [Scope: Int] = [:]
+}
+
+/// What `current.value` holds: the merged value's canonical JSON — or, for a key of one sibling
+/// whose value is that sibling (nearly every key), nothing, as the version is in history already
+/// (`current.seq`): a ballot is written once, not twice. Rows from before keep their copy.
+enum CurrentText {
+    static let sameAsSibling = ""
+
+    static func value(of state: KeyState) -> String {
+        if state.siblings.count == 1, CanonicalJSON.same(state.siblings[0].record.canonical, state.value.canonical) { return sameAsSibling }
+        return state.value.canonical
+    }
 }
 
 /// A ballot group's choices as one text column, in canonical JSON, and back.
@@ -156,8 +168,10 @@ extension SQLiteQueries {
             }
             return try storedVersion(version)
         }
+        let text: String = row["value"]
+        let value = try text == CurrentText.sameAsSibling ? siblings.first.map(\.record) ?? decoded.decode(text) : decoded.decode(text)
         return KeyState(
-            siblings: siblings, value: try decoded.decode(row["value"]), quarantined: row["quarantined"],
+            siblings: siblings, value: value, quarantined: row["quarantined"],
             conflict: (row["reason"] as String?).flatMap(ConflictReason.init), conflictOpenedAt: row["opened_seq"]
         )
     }
@@ -175,7 +189,10 @@ extension SQLiteQueries {
     }
 
     func currentValues(kind: RecordKind) throws -> [CurrentValue] {
-        try Row.fetchAll(db, sql: "SELECT value, quarantined FROM current WHERE kind = ? ORDER BY key", arguments: [kind.rawValue]).map { row in
+        try Row.fetchAll(db, sql: """
+            SELECT CASE current.value WHEN ? THEN version.record ELSE current.value END AS value, current.quarantined
+            FROM current LEFT JOIN version ON version.seq = current.seq WHERE current.kind = ? ORDER BY current.key
+            """, arguments: [CurrentText.sameAsSibling, kind.rawValue]).map { row in
             CurrentValue(value: try decoded.decode(row["value"]), quarantined: row["quarantined"])
         }
     }
@@ -405,7 +422,7 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     func save(_ state: KeyState, for key: String, replacing previous: KeyState?) throws {
         try db.cachedStatement(sql: ApplyPathSQL.saveCurrent).execute(arguments: [
                 key, state.value.kind.rawValue, state.value.township, state.siblings.map { String($0.seq) }.joined(separator: ","),
-                state.value.canonical, state.value.deleted, state.quarantined, state.siblings.map(\.seq).max() ?? 0,
+                CurrentText.value(of: state), state.value.deleted, state.quarantined, state.siblings.map(\.seq).max() ?? 0,
             ])
         if let reason = state.conflict {
             try db.cachedStatement(sql: ApplyPathSQL.saveConflict)

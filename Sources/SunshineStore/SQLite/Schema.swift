@@ -24,6 +24,9 @@ import SunshineModel
 /// (`version_by_key_clock`) and its bytes, before anything is written — and `version_by_key`, whose
 /// lookups `version_by_key_clock` serves; `current_by_township` goes, as nothing reads by it since
 /// `status` reads `kind_count`.
+///
+/// Since then, with no change to the tables: a `current` row whose value is its one sibling holds
+/// an empty `value` and is read from `version` by `current.seq` (``CurrentText``).
 enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
