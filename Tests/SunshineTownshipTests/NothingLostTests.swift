@@ -238,6 +238,39 @@ import Testing
         #expect(try await county.store.read { try $0.isRoundClosed(contest: "committee-02", round: "vote-1") } == false)
     }
 
+    /// Review (issue 7): a push with the township's certificate and store id that jumped the
+    /// checkpoint over ballots recorded offline made the agent skip them for good, while the clerk
+    /// was told everything had arrived. Such a push needs records and a head; a head that is not the
+    /// township's own at that position shows at the next hello, and the store sends everything again.
+    @Test func aForgedPushCannotHideATownshipsBallots() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let office = township()
+        for serial in 1...3 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county)
+        for serial in 4...8 { try await office.record(paper(serial)) }  // offline
+        let agent = AgentSession(node: "township-01", store: try await storeID(office))
+        let checkpoint = try await county.checkpoint(of: agent)
+        let decoy = Record(
+            key: paper(100).key(township: "township-01"), kind: .ballot, township: "township-01", clock: VersionVector(["township-01": 1]),
+            origin: "township-01", at: "", data: paper(100).json)
+        await #expect(throws: CountyError.self, "no head: refused") {
+            _ = try await county.push(PushBatch(records: [decoy], after: checkpoint, upto: checkpoint + 6), from: agent)
+        }
+        await #expect(throws: CountyError.self, "no records: refused") {
+            _ = try await county.push(PushBatch(records: [], after: checkpoint, upto: checkpoint + 6, head: someHead), from: agent)
+        }
+        // A head that is not the township's: taken, and found out at the next hello.
+        _ = try await county.push(PushBatch(records: [decoy], after: checkpoint, upto: checkpoint + 6, head: someHead), from: agent)
+
+        await #expect(throws: TownshipSyncError.self) { try await syncOnce(office, with: county) }
+        try await syncOnce(office, with: county)
+        let held = try await ballots(at: county)
+        #expect((1...8).allSatisfy { held[paper($0).key(township: "township-01")] == 1 }, "every ballot recorded offline arrived")
+        // The decoy came back with the county's versions, as the township's own: it goes back once.
+        try await syncOnce(office, with: county)
+        #expect(try await office.outbox().unsent == 0)
+    }
+
     /// A township store restored from an older copy finds out at hello and continues as a new store,
     /// so what it writes from then on is never hidden below the county's checkpoint of its old self.
     @Test func aTownshipStoreRestoredFromAnOlderCopyContinuesAsANewStore() async throws {
