@@ -119,7 +119,8 @@ struct CoordinatorResponder: RPCResponder {
             return CloseRoundResult(contest: params.contest, round: params.round, newlyClosed: closing.newlyClosed)
         case .rejected:
             let params = try payload.params(as: RejectedParams.self)
-            let held = try await county.rejected(township: params.township, limit: params.limit, maxBytes: connection.peerMaxFrame - Self.pageOverhead)
+            let held = try await county.rejected(
+                township: params.township, before: params.before, limit: params.limit, maxBytes: connection.peerMaxFrame - Self.pageOverhead)
             return RejectedResult(held.refusals, more: held.more)
         }
     }

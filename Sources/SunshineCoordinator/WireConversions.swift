@@ -70,7 +70,7 @@ extension RejectedResult {
     init(_ refusals: [Refusal], more: Bool) {
         self.init(more: more, rejected: refusals.map { refusal in
             Entry(
-                key: refusal.key, township: refusal.township, sender: refusal.node, store: refusal.store, reason: refusal.reason,
+                id: refusal.id, key: refusal.key, township: refusal.township, sender: refusal.node, store: refusal.store, reason: refusal.reason,
                 message: refusal.message, at: refusal.at, version: (try? JSONParser.parse(refusal.version)) ?? .string(refusal.version)
             )
         })

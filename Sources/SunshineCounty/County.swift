@@ -102,16 +102,8 @@ public struct County: Sendable {
                 ?? AgentStore(node: agent.node, store: agent.store, checkpoint: 0, checkpointHead: nil, lastHello: 0)
             guard batch.after == held.checkpoint else { throw CountyError.outOfOrder(checkpoint: held.checkpoint) }
             var outcome = PushOutcome(upto: batch.upto)
-            // Whether a ballot's round is closed, asked once per round of the batch.
-            var closedRounds: [ClosedRound: Bool] = [:]
-            func roundClosed(_ record: Record) throws -> Bool {
-                guard record.kind == .ballot, let paper = Ballot.contestAndRound(ofKey: record.key) else { return false }
-                let round = ClosedRound(contest: paper.contest, round: paper.round)
-                if let known = closedRounds[round] { return known }
-                let closed = try tx.isRoundClosed(contest: paper.contest, round: paper.round)
-                closedRounds[round] = closed
-                return closed
-            }
+            // Whether a ballot reached the county after its round closed, asked once per round.
+            var lateness = Lateness(tx: tx, store: agent.store, upto: batch.upto)
             func refuse(_ key: String, _ township: String, _ error: RecordError, _ version: String) throws {
                 outcome.rejected.append(.init(key: key, error: error))
                 try tx.holdAside(Refusal(
@@ -130,13 +122,13 @@ public struct County: Sendable {
                 }
                 // A version the county holds already is a duplicate, whoever sends it back — an
                 // agent returning the county's own versions after a restore included.
-                let closed = try roundClosed(record)
-                let offered = try tx.offer(record, flag: closed ? .roundClosed : nil, source: agent.store) { held throws(RecordError) in
+                let late = try lateness.isLate(record)
+                let offered = try tx.offer(record, flag: late ? .roundClosed : nil, source: agent.store) { held throws(RecordError) in
                     try Authorization.checkPush(record, by: agent.node, held: held)
                     // A closed round's result is final: a late paper is kept, quarantined and not
                     // counted, but a correction or void of a paper the county holds would change
                     // what was counted at the close, so it is held aside for the operators instead.
-                    if closed && !held.isEmpty {
+                    if late && !held.isEmpty {
                         throw .roundClosed(
                             "its round is closed and the result final; this change to a paper recorded before the close is held aside, not applied")
                     }
@@ -160,7 +152,7 @@ public struct County: Sendable {
                 case .duplicate:
                     outcome.duplicates += 1
                     continue
-                case _ where closed:
+                case _ where late:
                     outcome.rejected.append(.init(key: record.key, error: .roundClosed("the round is closed; the ballot is kept, quarantined and not counted")))
                 case .replaces, .obsolete:
                     outcome.accepted += 1
@@ -304,11 +296,11 @@ public struct County: Sendable {
         return (fitted.items, fitted.more)
     }
 
-    /// Versions held aside because they were refused, newest first, as many as `limit` and
-    /// `maxBytes` hold, and whether more are held.
-    public func rejected(township: String?, limit requested: Int?, maxBytes: Int = .max) async throws -> (refusals: [Refusal], more: Bool) {
+    /// Versions held aside because they were refused, newest first — with `before`, those held
+    /// before that one — as many as `limit` and `maxBytes` hold, and whether more are held.
+    public func rejected(township: String?, before: Int64? = nil, limit requested: Int?, maxBytes: Int = .max) async throws -> (refusals: [Refusal], more: Bool) {
         let limit = min(max(requested ?? 100, 1), 1_000)
-        let held = try await store.read { try $0.refusals(township: township, limit: limit + 1) }
+        let held = try await store.read { try $0.refusals(township: township, before: before, limit: limit + 1) }
         let fitted = Self.fitting(Array(held.prefix(limit)), in: maxBytes) { Self.entryOverhead + $0.version.utf8.count + $0.message.utf8.count }
         return (fitted.items, fitted.more || held.count > limit)
     }
@@ -374,22 +366,32 @@ public struct County: Sendable {
         "A ballot is its township's alone: the county never writes one. The township corrects or voids a paper with `sunshine ballot correct` or `sunshine ballot void`."
     )
 
-    /// Closes a round: the contest gets a new county version listing it closed, so the closure
-    /// reaches the contest's township like any county record — and comes back from there to a
-    /// coordinator restored from an older copy (``hello(_:pulled:closed:)``). Returns whether the
-    /// round was newly closed, and the version written when there was one.
+    /// Closes a round: the contest gets a new county version listing it closed with each of its
+    /// township's stores' checkpoints now, so the closure reaches the township like any county
+    /// record — and comes back from there to a coordinator restored from an older copy, which then
+    /// still knows which papers were in time. Closing a round closed already changes nothing, but a
+    /// closure the county took back from a township is confirmed with the county's own checkpoints
+    /// (the earlier of the two for each store). Returns whether the round was newly closed, and the
+    /// version written when there was one.
     public func closeRound(contest: String, round: String) async throws -> (newlyClosed: Bool, written: Written?) {
         let key = Contest.key(contest)
         let written: Written? = try await store.write { tx in
             guard let held = try tx.current(of: key), !held.value.deleted, let definition = try? RecordRules.contest(held.value.data) else {
-                throw CountyError.invalid("There is no contest \(contest); publish it with put first.")
+                throw CountyError.invalid("There is no contest \(contest); publish it with `sunshine contest publish` first.")
             }
             guard definition.rounds.contains(round) else {
                 throw CountyError.invalid("Contest \(contest) has no round \(round); its rounds are \(definition.rounds.joined(separator: ", ")).")
             }
-            // A round closed before closures travelled in the record is written into it now.
-            if definition.closed.contains(round), try tx.isRoundClosed(contest: contest, round: round) { return nil }
-            return try Self.writeAsCounty(kind: .contest, key: key, township: RecordRules.countyScope, data: definition.closing([round]).json, in: tx)
+            var closing = definition
+            closing.closed = try Self.heldClosures(of: contest, in: definition, tx: tx)
+            let now = Dictionary(
+                try tx.agentStores().filter { $0.node == definition.township }.map { ($0.store, $0.checkpoint) }, uniquingKeysWith: max)
+            let checkpoints = closing.closed[round].map { before in now.reduce(into: [:]) { $0[$1.key] = min(before[$1.key] ?? $1.value, $1.value) } } ?? now
+            if closing.closed[round] == checkpoints, definition.closed[round] == checkpoints, try tx.isRoundClosed(contest: contest, round: round) {
+                return nil
+            }
+            closing.closed[round] = checkpoints
+            return try Self.writeAsCounty(kind: .contest, key: key, township: RecordRules.countyScope, data: closing.closures(into: held.value.data), in: tx)
         }
         let newlyClosed = written?.closed.contains(round) ?? false
         if newlyClosed, let township = written.flatMap({ try? RecordRules.contest($0.record.data) })?.township {
@@ -400,45 +402,26 @@ public struct County: Sendable {
 
     private func write(kind: RecordKind, key: String, township: String, deleted: Bool, data: @escaping @Sendable (CurrentRecord?) throws -> JSONValue) async throws -> Written {
         try await store.write { tx in
-            try Self.writeAsCounty(kind: kind, key: key, township: township, data: data(tx.current(of: key)), deleted: deleted, in: tx)
+            let current = try tx.current(of: key)
+            var value = try data(current)
+            if kind == .contest && !deleted { value = try Self.publishable(value, key: key, current: current, in: tx) }
+            return try Self.writeAsCounty(kind: kind, key: key, township: township, data: value, deleted: deleted, in: tx)
         }
     }
 
-    /// A county version of a contest that the contest's own township returns (after a restore,
-    /// DESIGN §3.5) is held aside like every returned county version — but the rounds it lists
-    /// closed are closed again at once: closing is one-way, and the township's word reaches only
-    /// its own contest, whose ballots are its own already. The version written builds on every
-    /// returned one the county does not descend from, so it supersedes them on every replica; what
-    /// else they said stays held aside for an operator to re-publish.
-    private static func closeAgain(returned record: Record, by node: String, in tx: any StoreTransaction) throws -> Written? {
-        guard record.kind == .contest, record.origin == Authorization.countyNode, !record.deleted,
-            let returned = try? RecordRules.contest(record.data), returned.township == node, !returned.closed.isEmpty,
-            let current = try tx.current(of: record.key), !current.value.deleted, let held = try? RecordRules.contest(current.value.data),
-            held.township == node
-        else { return nil }
-        let descends = [.before, .equal].contains(record.clock.compare(current.value.clock))
-        let closing = held.closing(returned.closed)
-        guard closing.closed != held.closed || !descends else { return nil }
-        return try writeAsCounty(kind: .contest, key: record.key, township: RecordRules.countyScope, data: closing.json, over: record.clock, in: tx)
-    }
-
     /// Writes a version as the county in `tx`, over what it holds for the key and what it holds
-    /// aside for it. Closing a round is one-way: a contest version keeps every round the county has
-    /// closed, and the rounds it lists closed are indexed for the push path and the tally in the
-    /// same transaction, so the record every replica receives and the county's rule agree.
-    private static func writeAsCounty(
+    /// aside for it. The rounds a contest version lists closed are indexed for the push path and
+    /// the tally in the same transaction, so the record every replica receives and the county's
+    /// rule agree.
+    static func writeAsCounty(
         kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool = false, over extra: VersionVector = VersionVector(),
         in tx: any StoreTransaction
     ) throws -> Written {
-        var data = data
         var newlyClosed: [String] = []
-        if kind == .contest, !deleted, let contest = try? RecordRules.contest(data), case .object(var members) = data {
-            let id = String(key.split(separator: "/").last ?? "")
-            let joined = contest.closing(try tx.closedRounds().filter { $0.contest == id }.map(\.round))
-            for round in joined.closed where try tx.closeRound(contest: id, round: round) { newlyClosed.append(round) }
-            if joined.closed != contest.closed {
-                members["closed"] = .array(joined.closed.map { .string($0) })
-                data = .object(members)
+        if kind == .contest, !deleted, let contest = try? RecordRules.contest(data) {
+            let id = Contest.id(ofKey: key)
+            for round in contest.rounds where contest.closed[round] != nil {
+                if try tx.closeRound(contest: id, round: round) { newlyClosed.append(round) }
             }
         }
         let refused = try tx.refusals(key: key).compactMap { refusal in

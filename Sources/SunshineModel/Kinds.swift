@@ -109,12 +109,16 @@ public struct Contest: Sendable, Hashable {
     public var seats: Int64
     public var rounds: [String]
     public var candidates: [Candidate]
-    /// The rounds the county has closed, in the order of `rounds`. A closure travels in the
-    /// contest's own record so that every replica holds it, and a coordinator restored from an
-    /// older copy gets it back from the contest's township (DESIGN §3.5, docs/replication.md).
-    public var closed: [String]
+    /// The rounds the county has closed, each with the checkpoint of every store of the
+    /// contest's township at the close: the last change of that store the county held then. A
+    /// closure travels in the contest's own record, so every replica holds it, and a coordinator
+    /// restored from an older copy gets it back from the township — and with it which papers were
+    /// at the county in time (``paperIsLate(round:store:upto:)``, docs/replication.md).
+    public var closed: [String: [String: Int64]]
 
-    public init(title: String, township: String, seats: Int64, rounds: [String], candidates: [Candidate], closed: [String] = []) {
+    public init(
+        title: String, township: String, seats: Int64, rounds: [String], candidates: [Candidate], closed: [String: [String: Int64]] = [:]
+    ) {
         self.title = title
         self.township = township
         self.seats = seats
@@ -123,17 +127,43 @@ public struct Contest: Sendable, Hashable {
         self.closed = closed
     }
 
-    /// This contest with `more` rounds closed besides its own: closing is one-way, so any two
-    /// copies of a contest join to the union of their closures, kept in round order.
-    public func closing(_ more: some Sequence<String>) -> Contest {
+    /// This contest with the closures of `other` joined to its own: closing is one-way, so two
+    /// copies of a contest join to every round either closed, and for a round both closed, to the
+    /// earlier checkpoint of each store — the stricter close.
+    public func joiningClosures(of other: [String: [String: Int64]]) -> Contest {
         var contest = self
-        let all = Set(closed).union(more)
-        contest.closed = rounds.filter(all.contains)
+        contest.closed = Self.join(closed, other.filter { rounds.contains($0.key) })
         return contest
+    }
+
+    /// Two sets of closures joined: every round of either, and for a round of both, the earlier
+    /// checkpoint of each store.
+    public static func join(_ one: [String: [String: Int64]], _ other: [String: [String: Int64]]) -> [String: [String: Int64]] {
+        one.merging(other) { mine, theirs in mine.merging(theirs, uniquingKeysWith: min) }
+    }
+
+    /// `data` — this contest's record data — with this contest's closures in it, every other
+    /// member as it was.
+    public func closures(into data: JSONValue) -> JSONValue {
+        guard case .object(var members) = data else { return data }
+        members["closed"] = json["closed"]
+        return .object(members)
+    }
+
+    /// Whether a paper of `round`, pushed from agent store `store` in a batch ending at that
+    /// store's change `upto`, reached the county after the round closed: a paper is in time only
+    /// when the store's checkpoint at the close covers its whole batch.
+    public func paperIsLate(round: String, store: String, upto: Int64) -> Bool {
+        guard let stores = closed[round] else { return false }
+        guard let checkpoint = stores[store] else { return true }
+        return upto > checkpoint
     }
 
     /// The key of contest `id`: `contest/county/ID`.
     public static func key(_ id: String) -> String { "contest/\(RecordRules.countyScope)/\(id)" }
+
+    /// The id in a contest's key: its last segment.
+    public static func id(ofKey key: String) -> String { String(key.split(separator: "/").last ?? "") }
 
     public var json: JSONValue {
         var members: [String: JSONValue] = [
@@ -141,7 +171,9 @@ public struct Contest: Sendable, Hashable {
             "rounds": .array(rounds.map { .string($0) }),
             "candidates": .array(candidates.map { ["id": .string($0.id), "name": .string($0.name)] }),
         ]
-        if !closed.isEmpty { members["closed"] = .array(closed.map { .string($0) }) }
+        if !closed.isEmpty {
+            members["closed"] = .object(closed.mapValues { stores in .object(stores.mapValues { .int($0) }) })
+        }
         return .object(members)
     }
 

@@ -55,6 +55,9 @@ public struct Record: Sendable, Hashable {
         ])
     }
 
+    /// The members of a record on the wire (proto-schemas/records/record.schema.json).
+    static let members: Set<String> = ["key", "kind", "township", "clock", "origin", "at", "deleted", "data"]
+
     /// The canonical JSON (RFC 8785) of this version: what "same content" means.
     public var canonical: String { memo.value { CanonicalJSON.string(json) } }
 
@@ -69,6 +72,10 @@ public struct Record: Sendable, Hashable {
     /// Reads a record from JSON, checking the envelope's shape (not yet the kind's rules).
     public init(json: JSONValue) throws(RecordError) {
         guard case .object(let members) = json else { throw .invalid("a record must be a JSON object") }
+        // A member no rule reads would be dropped from the record's canonical form unannounced.
+        if let unknown = members.keys.sorted().first(where: { !Self.members.contains($0) }) {
+            throw .invalid("a record has no member \"\(unknown)\"; its members are \(Self.members.sorted().joined(separator: ", "))")
+        }
         func string(_ name: String) throws(RecordError) -> String {
             guard let value = members[name]?.stringValue else { throw .invalid("\"\(name)\" must be a string") }
             return value

@@ -61,7 +61,7 @@ public enum RecordRules {
     }
 
     public static func ballot(_ data: JSONValue) throws(RecordError) -> Ballot {
-        let fields = try Fields(data, kind: "ballot")
+        let fields = try Fields(data, kind: "ballot", known: ["contest", "round", "station", "serial", "choices", "valid", "correction"])
         let serial = try fields.int("serial")
         guard serial >= 0 && serial < 1_000_000_000 else { throw .invalid("ballot serial must be 0 to 999999999") }
         return Ballot(
@@ -76,7 +76,7 @@ public enum RecordRules {
     }
 
     public static func finding(_ data: JSONValue) throws(RecordError) -> Finding {
-        let fields = try Fields(data, kind: "finding")
+        let fields = try Fields(data, kind: "finding", known: ["team", "category", "severity", "status", "title", "details", "notes"])
         let severityName = try fields.text("severity")
         guard let severity = Finding.Severity(rawValue: severityName) else {
             throw .invalid("severity \"\(severityName)\" is not low, medium, high or critical")
@@ -97,7 +97,7 @@ public enum RecordRules {
     }
 
     public static func contest(_ data: JSONValue) throws(RecordError) -> Contest {
-        let fields = try Fields(data, kind: "contest")
+        let fields = try Fields(data, kind: "contest", known: ["title", "township", "seats", "rounds", "candidates", "closed"])
         let seats = try fields.int("seats")
         guard seats >= 1 && seats <= 1_000 else { throw .invalid("a contest has 1 to 1000 seats") }
         let rounds = try fields.strings("rounds")
@@ -122,14 +122,33 @@ public enum RecordRules {
         guard township != countyScope, NodeName.isValid(township) else {
             throw .invalid("contest township \"\(township)\" is not a township id; a contest is one township's election")
         }
-        let closed = try fields.strings("closed", required: false)
-        for round in closed where !seen.contains(round) {
-            throw .invalid("closed round \"\(round)\" is not one of the contest's rounds")
+        var closed: [String: [String: Int64]] = [:]
+        if let value = data["closed"] {
+            guard let rounds = value.objectValue else { throw .invalid("closed must be an object of round → {store: checkpoint}") }
+            for (round, stores) in rounds {
+                guard seen.contains(round) else { throw .invalid("closed round \"\(round)\" is not one of the contest's rounds") }
+                guard let members = stores.objectValue, members.count <= maxListCount else {
+                    throw .invalid("closed round \"\(round)\" must map at most \(maxListCount) store ids to checkpoints")
+                }
+                var checkpoints: [String: Int64] = [:]
+                for (store, checkpoint) in members {
+                    guard isStoreID(store), let checkpoint = checkpoint.intValue, checkpoint >= 0 else {
+                        throw .invalid("closed round \"\(round)\" maps store ids (32 hex digits) to checkpoints (0 or more)")
+                    }
+                    checkpoints[store] = checkpoint
+                }
+                closed[round] = checkpoints
+            }
         }
-        guard Set(closed).count == closed.count else { throw .invalid("a round appears twice in closed") }
         return Contest(
             title: try fields.text("title", nonEmpty: true), township: township, seats: seats, rounds: rounds, candidates: candidates,
-            closed: rounds.filter(Set(closed).contains))
+            closed: closed)
+    }
+
+    /// A store id: 128 random bits as 32 lower-case hex digits (DESIGN §3.5) — or empty, the one
+    /// store of an agent that names none.
+    public static func isStoreID(_ text: String) -> Bool {
+        text.isEmpty || (text.utf8.count == 32 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
     }
 
     static func isScope(_ text: String) -> Bool { text == countyScope || NodeName.isValid(text) }
@@ -147,8 +166,13 @@ public enum RecordRules {
         let members: [String: JSONValue]
         let kind: String
 
-        init(_ data: JSONValue, kind: String) throws(RecordError) {
+        /// The data of a record of `kind`, whose members are among `known` (proto-schemas/records):
+        /// a member no rule reads would travel, be stored and be signed unchecked.
+        init(_ data: JSONValue, kind: String, known: Set<String>) throws(RecordError) {
             guard let members = data.objectValue else { throw .invalid("\(kind) data must be an object") }
+            if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
+                throw .invalid("\(kind) data has no member \"\(unknown)\"; its members are \(known.sorted().joined(separator: ", "))")
+            }
             self.members = members
             self.kind = kind
         }

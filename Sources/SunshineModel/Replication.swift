@@ -132,6 +132,11 @@ public enum Merge {
         var merged = winner
         merged.clock = VersionVector.join(ordered.map(\.clock))
         merged.deleted = deleted
+        if first.kind == .contest, !merged.deleted, let contest = try? RecordRules.contest(merged.data) {
+            // Closing is one-way: whichever copy shows, it keeps every closure any copy made.
+            let joined = ordered.compactMap { try? RecordRules.contest($0.data) }.reduce(contest) { $0.joiningClosures(of: $1.closed) }
+            if joined.closed != contest.closed { merged.data = joined.closures(into: merged.data) }
+        }
         if first.kind == .finding, !merged.deleted {
             let live = ordered.filter { !$0.deleted }
             let findings = live.compactMap { try? RecordRules.finding($0.data) }

@@ -91,8 +91,9 @@ public protocol StoreSnapshot {
     // MARK: Refused versions
 
     /// Versions held aside because they were refused (DESIGN §3.5), newest first; with
-    /// `township`, only those of that scope or sender.
-    func refusals(township: String?, limit: Int) throws -> [Refusal]
+    /// `township`, only those of that scope or sender; with `before`, only those held before the
+    /// one of that ``Refusal/id``.
+    func refusals(township: String?, before: Int64?, limit: Int) throws -> [Refusal]
     /// Every refused version of `key` held aside.
     func refusals(key: String) throws -> [Refusal]
     /// Refused versions held aside, per sending node.
@@ -338,6 +339,8 @@ public struct Refusal: Sendable, Equatable {
     public var at: String
     /// The refused version as JSON text.
     public var version: String
+    /// Its place in the held-aside area, from 1 in the order held (0 until it is held).
+    public var id: Int64 = 0
 
     public init(node: String, store: String, key: String, township: String, reason: String, message: String, at: String, version: String) {
         self.node = node

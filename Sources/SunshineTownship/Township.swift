@@ -76,7 +76,7 @@ public struct Township: Sendable {
                 node: node, store: try reader.identity().storeID, ballots: counts[.ballot] ?? 0, findings: counts[.finding] ?? 0,
                 unsent: try reader.outboxCount(of: node, after: try reader.checkpoint(Self.acked)), acknowledged: try reader.checkpoint(Self.acked),
                 lastSync: synced == 0 ? nil : Date(timeIntervalSince1970: Double(synced) / 1000),
-                refused: try reader.refusals(township: nil, limit: limit), refusedTotal: try reader.refusalCounts().values.reduce(0, +)
+                refused: try reader.refusals(township: nil, before: nil, limit: limit), refusedTotal: try reader.refusalCounts().values.reduce(0, +)
             )
         }
     }

@@ -173,13 +173,19 @@ public struct TownshipSync: Sendable {
 
     private func nextBatch(of node: String, after sent: Int64, bytes: Int) async throws -> OutboxBatch? {
         let limit = options.batch
+        let own = node == township.node
         return try await store.read { snapshot in
+            // A batch of the township's own never spans a round's close: the county knows a paper
+            // was in time when its whole batch lies within the store's checkpoint at the close
+            // (Contest.paperIsLate) — which a county restored from an older copy must tell anew.
+            let cut = own ? try Self.closePoints(in: snapshot).filter { $0 > sent }.min() : nil
             var records: [Record] = []
             var upto = sent
             var total = 0
             for version in try snapshot.outbox(of: node, after: sent, limit: limit) {
                 let size = version.record.canonical.utf8.count + 1
                 if !records.isEmpty && total + size > bytes { break }
+                if !records.isEmpty, let cut, version.seq > cut { break }
                 records.append(version.record)
                 upto = version.seq
                 total += size
@@ -187,6 +193,13 @@ public struct TownshipSync: Sendable {
             guard !records.isEmpty else { return nil }
             return OutboxBatch(records: records, after: sent, upto: upto, head: try snapshot.head(at: upto))
         }
+    }
+
+    /// This store's checkpoints at the closes of the rounds the township's contests list closed.
+    private static func closePoints(in snapshot: any StoreSnapshot) throws -> [Int64] {
+        let store = try snapshot.identity().storeID
+        return try snapshot.currentValues(kind: .contest).compactMap { try? RecordRules.contest($0.value.data) }
+            .flatMap { $0.closed.values.compactMap { $0[store] } }
     }
 
     /// Notes answers of the county in the township's store, in one transaction: the checkpoint the

@@ -38,10 +38,6 @@ public struct HelloParams: Codable, Sendable, Equatable {
         self.pulled = pulled
     }
 
-    /// A store id is 128 random bits as 32 lowercase hex digits (DESIGN §3.5).
-    public static func isStoreID(_ text: String) -> Bool {
-        text.utf8.count == 32 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-    }
 
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol"
@@ -63,7 +59,7 @@ public struct HelloParams: Codable, Sendable, Equatable {
         software = try container.decode(String.self, forKey: .software)
         maxFrame = try container.decode(Int.self, forKey: .maxFrame)
         store = try container.decodeIfPresent(String.self, forKey: .store)
-        if let store, !Self.isStoreID(store) {
+        if let store, store.isEmpty || !RecordRules.isStoreID(store) {
             throw DecodingError.dataCorruptedError(
                 forKey: .store, in: container, debugDescription: "store must be the store's id: 32 lowercase hex digits (128 bits)")
         }
@@ -151,6 +147,20 @@ public struct PingParams: Codable, Sendable, Equatable {
     public init(seq: Int64? = nil, outbox: Int64? = nil) {
         self.seq = seq
         self.outbox = outbox
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, outbox
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        seq = try container.decodeIfPresent(Int64.self, forKey: .seq)
+        outbox = try container.decodeIfPresent(Int64.self, forKey: .outbox)
+        // What operators read as a township's progress is a count: never below zero.
+        for (key, value) in [(CodingKeys.seq, seq), (.outbox, outbox)] where (value ?? 0) < 0 {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "\(key.stringValue) is a count: 0 or more")
+        }
     }
 }
 

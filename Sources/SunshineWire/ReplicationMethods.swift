@@ -378,16 +378,21 @@ public struct CloseRoundResult: Codable, Sendable, Equatable {
 public struct RejectedParams: Codable, Sendable, Equatable {
     public var township: String?
     public var limit: Int?
+    /// Only those held before the entry of this `id`: the next page of an answer that said `more`.
+    public var before: Int64?
 
-    public init(township: String? = nil, limit: Int? = nil) {
+    public init(township: String? = nil, limit: Int? = nil, before: Int64? = nil) {
         self.township = township
         self.limit = limit
+        self.before = before
     }
 }
 
 /// `rejected` result: versions held aside because they were refused (DESIGN §3.5).
 public struct RejectedResult: Codable, Sendable, Equatable {
     public struct Entry: Codable, Sendable, Equatable {
+        /// Its place in the held-aside area: `before` in the next call pages on from here.
+        public var id: Int64?
         public var key: String
         public var township: String
         /// The node that sent it, and from which of its stores.
@@ -401,7 +406,11 @@ public struct RejectedResult: Codable, Sendable, Equatable {
         /// The version itself, as it was sent.
         public var version: JSONValue
 
-        public init(key: String, township: String, sender: String, store: String, reason: String, message: String, at: String, version: JSONValue) {
+        public init(
+            id: Int64? = nil, key: String, township: String, sender: String, store: String, reason: String, message: String, at: String,
+            version: JSONValue
+        ) {
+            self.id = id
             self.key = key
             self.township = township
             self.sender = sender

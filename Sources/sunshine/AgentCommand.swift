@@ -34,7 +34,7 @@ struct AgentCommand: AsyncParsableCommand, SettingFlags {
         help: "The largest frame accepted from the coordinator, in bytes (env SUNSHINE_MAX_FRAME; default 1048576).")
     var maxFrame: String?
 
-    @Option(help: "Records per push at most (env SUNSHINE_BATCH_RECORDS; default 200).")
+    @Option(help: "Records per push at most (env SUNSHINE_BATCH_RECORDS; default \(Replication.maxPushRecords)).")
     var batchRecords: String?
 
     @Option(

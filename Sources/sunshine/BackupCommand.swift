@@ -36,6 +36,11 @@ struct BackupCommand: AsyncParsableCommand, SettingFlags {
         try Self.checkTarget(target, notAmong: directory, to: to)
         let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial")
         try? FileManager.default.removeItem(at: partial)
+        // The copy's file is made first, so a place that cannot hold it is named as such.
+        guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
+            throw CommandFailure(
+                "The backup cannot be written to \(to): no file can be made in \(partial.deletingLastPathComponent().path); choose another --to. The store is untouched.")
+        }
         let store = try SQLiteStore(path: source, node: node)
         do {
             try await store.backup(to: partial.path)

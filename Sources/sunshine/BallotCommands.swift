@@ -130,7 +130,7 @@ struct BallotCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON (proto-schemas/cli/ballot-list.schema.json).") var json = false
 
         func run() async throws {
-            let papers = try await township.open().ballots().filter { paper in
+            let papers = try await township.open(reading: true).ballots().filter { paper in
                 contest.map { $0 == paper.value.contest } ?? true && round.map { $0 == paper.value.round } ?? true
                     && station.map { $0 == paper.value.station } ?? true
             }

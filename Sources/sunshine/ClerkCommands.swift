@@ -13,11 +13,29 @@ struct TownshipStoreOptions: ParsableArguments, SettingFlags {
 
     var flags: [Setting: String?] { [.node: node] }
 
-    func open() throws -> Township {
+    /// The township's store. A command that only reads refuses a store that is not there (a
+    /// mistyped --data would otherwise show an empty township); one that records makes it — the
+    /// clerks work offline, before the agent ever ran — and says so, since the agent must be given
+    /// the same --data to send what is recorded there.
+    func open(reading: Bool = false) throws -> Township {
         let settings = Settings(self, storage)
         let node = try settings.nodeName(
             .node, missing: "Say which township this is with --node (for example --node township-03).")
-        return Township(store: try DataOptions.openStore(node: node, settings))
+        let path = try DataOptions.storePath(node: node, settings)
+        let existed = FileManager.default.fileExists(atPath: path)
+        var isDirectory: ObjCBool = false
+        let directory = (path as NSString).deletingLastPathComponent
+        let directoryIsFile = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && !isDirectory.boolValue
+        // A data path that is a file is refused by the store itself, in its own sentence.
+        if reading && !existed && !directoryIsFile {
+            throw CommandFailure(
+                "There is no store of \(node) at \(path); check --data (the clerks' commands and the agent share one data directory).")
+        }
+        let township = Township(store: try DataOptions.openStore(node: node, settings))
+        if !existed {
+            Output.note("Made a new store for \(node) at \(path): run the agent with this same --data, so that what is recorded here is sent.")
+        }
+        return township
     }
 }
 
@@ -48,7 +66,16 @@ func writeLocally<T>(_ body: () async throws -> T) async throws -> T {
 /// paper marked valid must name only its candidates, no more than it has seats. A paper a clerk
 /// judged spoilt is recorded `--invalid`, and counted as invalid.
 func checkPaper(_ ballot: Ballot, township: String, contests: [String: Contest]) -> String? {
-    guard let contest = contests[ballot.contest] else { return nil }
+    guard let contest = contests[ballot.contest] else {
+        // A store that holds none of its township's contests yet (offline from the start) takes
+        // the paper; one that holds some refuses a contest id it does not know: a mistyped id
+        // would make a paper that never counts.
+        let own = contests.filter { $0.value.township == township }.keys.sorted()
+        guard !own.isEmpty else { return nil }
+        return
+            "this store holds no contest \(ballot.contest); \(township)'s contests are \(own.joined(separator: ", ")) "
+            + "(a contest the county published since the agent last synced arrives when it syncs)"
+    }
     guard contest.township == township else {
         return
             "contest \(ballot.contest) is \(contest.township)'s election; a paper of \(township) would not count in it"
@@ -70,7 +97,7 @@ func checkPaper(_ ballot: Ballot, township: String, contests: [String: Contest])
     }
     if ballot.choices.count > contest.seats {
         return
-            "the paper marks \(ballot.choices.count) candidates for \(contest.seats) seats; "
+            "the paper marks \(counted(ballot.choices.count, "candidate")) for \(counted(contest.seats, "seat")); "
             + "a spoilt paper is recorded as invalid"
     }
     return nil

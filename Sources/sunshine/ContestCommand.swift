@@ -67,7 +67,7 @@ struct ContestCommand: AsyncParsableCommand {
             }
             guard contest.candidates.count >= contest.seats else {
                 throw CommandFailure(
-                    "\(file) lists \(contest.candidates.count) candidates for \(contest.seats) seats; "
+                    "\(file) lists \(counted(contest.candidates.count, "candidate")) for \(counted(contest.seats, "seat")); "
                         + "a contest needs at least as many candidates as seats."
                 )
             }

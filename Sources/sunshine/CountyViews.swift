@@ -270,16 +270,22 @@ enum CountyViews {
     static func rejected(_ result: RejectedResult, width: Int?) -> [StyledText] {
         guard !result.rejected.isEmpty else { return [StyledText("Nothing is held aside.", style: .green)] }
         let columns = [
-            TableColumn("WHEN", priority: 6), TableColumn("SENDER", priority: 8), TableColumn("REASON", priority: 9),
+            TableColumn("ID", priority: 4), TableColumn("WHEN", priority: 6), TableColumn("SENDER", priority: 8), TableColumn("REASON", priority: 9),
             TableColumn("KEY", minWidth: 16, priority: 9, flexible: true), TableColumn("WHY", priority: 5),
         ]
         let rows = result.rejected.map { entry -> [StyledText] in
             [
-                StyledText(Clock.date(entry.at).map(Clock.dateTime) ?? entry.at), StyledText(entry.sender),
+                StyledText(entry.id.map(String.init) ?? ""), StyledText(Clock.date(entry.at).map(Clock.dateTime) ?? entry.at), StyledText(entry.sender),
                 StyledText(entry.reason, style: .red), StyledText(entry.key), StyledText(entry.message),
             ]
         }
         return Table(columns: columns, rows: rows).lines(width: width ?? Int.max)
-            + (result.more ? ["", StyledText("More are held aside than shown: narrow with --township, or ask for fewer with --limit.", style: .yellow)] : [])
+            + (result.more
+                ? [
+                    "",
+                    StyledText(
+                        "More are held aside than shown; the next, older ones: sunshine rejected --before \(result.rejected.last?.id.map(String.init) ?? "ID")"
+                            + " (with the same --township).", style: .yellow),
+                ] : [])
     }
 }

@@ -119,7 +119,7 @@ struct FindingCommand: AsyncParsableCommand {
 
         func run() async throws {
             let wanted = try status.map(FindingCommand.status)
-            let findings = try await township.open().findings(all: all)
+            let findings = try await township.open(reading: true).findings(all: all)
                 .filter { entry in !entry.record.deleted && (wanted.map { entry.value.status == $0 } ?? true) }
                 .sorted { ($1.value.severity, $0.record.key) < ($0.value.severity, $1.record.key) }
             if json { return try Output.json(FindingList(findings: findings.map(FindingList.Entry.init))) }

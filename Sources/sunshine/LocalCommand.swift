@@ -19,7 +19,7 @@ struct LocalCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON (proto-schemas/cli/local-status.schema.json).") var json = false
 
         func run() async throws {
-            let status = try await township.open().localStatus()
+            let status = try await township.open(reading: true).localStatus()
             if json { return try Output.json(LocalStatusJSON(status)) }
             Output.lines(Self.lines(status, now: Date()))
         }

@@ -116,13 +116,14 @@ struct RejectedCommand: AsyncParsableCommand {
     @OptionGroup var options: OperatorOptions
     @Option(help: "Only those of this township (its scope or sent by it).") var township: String?
     @Option(help: "At most this many (1–1000, default 100).") var limit: Int?
+    @Option(help: "Only those held before the entry of this id: the next page after a list that said there are more.") var before: Int64?
 
     func validate() throws {
         if let limit, !(1...1_000).contains(limit) { throw ValidationError("--limit must be between 1 and 1000.") }
     }
 
     func run() async throws {
-        let params = RejectedParams(township: township, limit: limit)
+        let params = RejectedParams(township: township, limit: limit, before: before)
         let result = try await options.call(
             Method.rejected, params, returning: RejectedResult.self, command: "rejected")
         if options.json { return try Output.json(result) }

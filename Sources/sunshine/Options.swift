@@ -212,8 +212,12 @@ struct DataOptions: ParsableArguments, SettingFlags {
     }
 
     static func openStore(node: String, _ settings: Settings) throws -> SQLiteStore {
-        let directory = try directory(settings)
-        return try SQLiteStore(path: (directory as NSString).appendingPathComponent("\(node).sqlite"), node: node)
+        try SQLiteStore(path: try storePath(node: node, settings), node: node)
+    }
+
+    /// Where the store of `node` is in the data directory.
+    static func storePath(node: String, _ settings: Settings) throws -> String {
+        (try directory(settings) as NSString).appendingPathComponent("\(node).sqlite")
     }
 }
 

@@ -35,6 +35,12 @@ enum Output {
     static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
+
+    /// Prints a line the user should notice beside a command's result, on standard error, so
+    /// that `--json` output stays one document.
+    static func note(_ line: String) {
+        FileHandle.standardError.write(Data(("sunshine: " + line + "\n").utf8))
+    }
 }
 
 /// "1 ballot", "3 ballots": `count` and the word, plural when it is not one (English words that add an s).

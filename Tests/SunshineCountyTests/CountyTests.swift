@@ -237,7 +237,7 @@ import Testing
         await #expect(throws: CountyError.invalid("Contest committee-2026 has no round vote-9; its rounds are vote-1, vote-2.")) {
             _ = try await county.closeRound(contest: "committee-2026", round: "vote-9")
         }
-        await #expect(throws: CountyError.invalid("There is no contest nope; publish it with put first.")) {
+        await #expect(throws: CountyError.invalid("There is no contest nope; publish it with `sunshine contest publish` first.")) {
             _ = try await county.closeRound(contest: "nope", round: "vote-1")
         }
     }
@@ -304,6 +304,15 @@ import Testing
         #expect(tiny.refusals.count == 1 && tiny.more, "the first always fits: an answer always makes progress")
         let limited = try await county.rejected(township: nil, limit: 39)
         #expect(limited.refusals.count == 39 && limited.more)
+        // Paging with `before` reaches every entry, the oldest included (the attack's repro-21).
+        var paged: [Refusal] = []
+        var before: Int64?
+        repeat {
+            let next = try await county.rejected(township: nil, before: before, limit: nil, maxBytes: 10 * perEntry)
+            paged += next.refusals
+            before = next.more ? next.refusals.last?.id : nil
+        } while before != nil
+        #expect(paged.map(\.id) == all.refusals.map(\.id) && Set(paged.map(\.id)).count == 40)
 
         for serial in 1...6 {
             _ = try await push([ballot("township-01", serial, choices: ["cand-01"])], upto: Int64(2 * serial - 1) + 40, from: "township-01")

@@ -187,6 +187,28 @@ import Testing
         #expect(try await validate(json.stdout, against: "cli/local-status.schema.json").status == 0)
     }
 
+    /// The attack's repro-23: a mistyped --data showed an empty township and exited 0, and a
+    /// mistyped contest id was recorded as a paper that never counts.
+    @Test func aMistypedDataDirectoryOrContestIsSaidNotRecorded() async throws {
+        let typo = ["--node", "township-01", "--data", county.data + "/tonwship-01"]
+        let status = try await sunshine(["local", "status"] + typo)
+        #expect(status.status != 0 && status.stderr.contains("There is no store of township-01 at"), "\(status)")
+        #expect(!FileManager.default.fileExists(atPath: county.data + "/tonwship-01/township-01.sqlite"), "nothing was made")
+        let first = try await sunshine(["ballot", "add"] + clerk + paperFlags + ["--choice", "cand-01"])
+        #expect(first.status == 0 && first.stderr.contains("Made a new store for township-01"), "\(first)")
+
+        try await county.startCoordinator()
+        try await county.publish(sampleContest, id: "committee-2026")
+        try county.startAgent("township-01")
+        try await county.waitUntilSent("township-01")
+        await county.stopAll()
+        let mistyped = ["--contest", "commitee-2026", "--round", "vote-1", "--station", "s01", "--serial", "9"]
+        let add = try await sunshine(["ballot", "add"] + clerk + mistyped + ["--choice", "cand-01"])
+        #expect(add.status != 0, "\(add)")
+        #expect(add.stderr.contains("this store holds no contest commitee-2026; township-01's contests are committee-2026"), "\(add)")
+        #expect(add.isClean, "\(add)")
+    }
+
     @Test func aBusyDatabaseIsSaidInOneSentence() async throws {
         _ = try await sunshine(["ballot", "add"] + clerk + paperFlags + ["--choice", "cand-01"])
         let store = try county.store("township-01")

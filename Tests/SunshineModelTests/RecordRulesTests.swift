@@ -59,6 +59,27 @@ func findingRecord(
         #expect(throws: RecordError.invalid(#""data" must be an object"#)) { try Record(json: .object(json)) }
     }
 
+    /// The attack's repro-10: a ballot carrying members the schema forbids (`choices_override`, 15 kB
+    /// of `junk`) was accepted, stored and counted; an unknown record member was dropped unannounced.
+    @Test func membersNoRuleReadsAreRefused() throws {
+        var record = ballotRecord()
+        var data = record.data.objectValue!
+        data["choices_override"] = ["cand-02"]
+        record.data = .object(data)
+        #expect(throws: RecordError.self) { try RecordRules.validate(record) }
+        var finding = findingRecord(clock: ["township-03": 1], origin: "township-03")
+        var findingData = finding.data.objectValue!
+        findingData["junk"] = "x"
+        finding.data = .object(findingData)
+        #expect(throws: RecordError.self) { try RecordRules.validate(finding) }
+        var json = ballotRecord().json.objectValue!
+        json["signature"] = "later"
+        #expect(throws: RecordError.invalid(
+            "a record has no member \"signature\"; its members are at, clock, data, deleted, key, kind, origin, township")) {
+            _ = try Record(json: .object(json))
+        }
+    }
+
     @Test func kindRulesAreEnforced() {
         func expectInvalid(_ record: Record, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
             do {

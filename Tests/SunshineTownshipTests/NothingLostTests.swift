@@ -178,9 +178,11 @@ import Testing
 
     /// Review (issue 7): a round closure lived only in the coordinator's own table, so a county
     /// restored from a copy older than the closure counted the round's late papers again. The
-    /// closure now travels in the contest's record: the township holds it, returns it with the
-    /// county's other versions, and the restored county closes the round again before the late
-    /// paper arrives — with no operator action, and every replica showing the same contest.
+    /// closure now travels in the contest's record with the township's store checkpoint at the
+    /// close: the township holds it and returns it with the county's other versions, and the
+    /// restored county closes the round again knowing which papers were in time — those recorded
+    /// after the backup but before the close still count, the late one does not (the attack that
+    /// found a first version of this quarantining papers that had been counted: repro-4).
     @Test func aRoundClosureLostInARestoreComesBackFromItsTownship() async throws {
         let directory = NSTemporaryDirectory() + "sunshine-closure-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -189,35 +191,93 @@ import Testing
         let office = township()
         let key = Contest.key("committee-2026")
         _ = try await county.put(kind: .contest, key: key, data: sampleContest.json, deleted: false)
-        for serial in 1...10 { try await office.record(paper(serial)) }
+        for serial in 1...3 { try await office.record(paper(serial)) }
         try await syncOnce(office, with: county)
         try await original.backup(to: directory + "/county.backup")
+        for serial in 4...5 { try await office.record(paper(serial)) }  // after the backup, in time
+        try await syncOnce(office, with: county)
 
         let closing = try await county.closeRound(contest: "committee-2026", round: "vote-1")
         #expect(closing.newlyClosed && closing.written != nil)
         try await syncOnce(office, with: county, push: false)
-        let held = try await office.store.read { try $0.current(of: key) }
-        #expect(try held.map { try RecordRules.contest($0.value.data).closed } == ["vote-1"], "the township holds the closure")
+        let store = try await storeID(office)
+        let held = try #require(try await office.store.read { try $0.current(of: key) })
+        let checkpoint = try #require(try RecordRules.contest(held.value.data).closed["vote-1"]?[store], "the township holds the closure")
+        #expect(checkpoint == (try await county.checkpoint(of: AgentSession(node: "township-01", store: store))))
         // Re-publishing the contest never reopens a round.
         _ = try await county.put(kind: .contest, key: key, data: sampleContest.json, deleted: false)
-        #expect(try await county.store.read { try $0.current(of: key) }.map { try RecordRules.contest($0.value.data).closed } == ["vote-1"])
+        #expect(try await county.store.read { try $0.current(of: key) }.map { try RecordRules.contest($0.value.data).closed["vote-1"] } == [store: checkpoint])
         try await syncOnce(office, with: county, push: false)
 
         let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
         try await restoredStore.write { try $0.beginIncarnation() }
         let restored = County(store: restoredStore)
         #expect(try await restoredStore.read { try $0.isRoundClosed(contest: "committee-2026", round: "vote-1") } == false)
-        try await office.record(paper(11))  // a late paper, recorded offline after the close
+        try await office.record(paper(6))  // a late paper, recorded offline after the close
 
         try await syncOnce(office, with: restored)
         #expect(try await restoredStore.read { try $0.isRoundClosed(contest: "committee-2026", round: "vote-1") }, "closed again")
         let round = try #require(try await restored.tally(contest: "committee-2026", round: "vote-1").first)
-        #expect(round.closed && round.valid == 10 && round.quarantined == 1, "the late paper is kept, quarantined and not counted")
+        #expect(round.closed && round.valid == 5 && round.quarantined == 1, "papers in time count, the late one is kept and not counted: \(round)")
         let countyView = try await restoredStore.read { try $0.current(of: key) }
         let townshipView = try await office.store.read { try $0.current(of: key) }
-        #expect(countyView != nil && countyView == townshipView, "the county and the township show the same contest: \(String(describing: countyView)) \(String(describing: townshipView))")
+        #expect(countyView != nil && countyView == townshipView, "the county and the township show the same contest")
         #expect(countyView?.siblings.count == 1 && countyView?.inConflict == false)
         #expect(restored.events.latest(20).contains { $0.message.contains("closed again from township-01") })
+    }
+
+    /// The attack's repro-12: a township that sends a county version of its own contest closing a
+    /// round the county has closed cannot move that round's checkpoints, and an operator closing a
+    /// round the county took back from a township sets the county's own checkpoints.
+    @Test func aTownshipCannotMoveAClosuresCheckpoints() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let office = township()
+        let key = Contest.key("committee-2026")
+        _ = try await county.put(kind: .contest, key: key, data: sampleContest.json, deleted: false)
+        for serial in 1...3 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county)
+        let store = try await storeID(office)
+        let agent = AgentSession(node: "township-01", store: store)
+        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        let closed = try #require(try await county.store.read { try $0.current(of: key) })
+        var forged = closed.value
+        var widened = try RecordRules.contest(forged.data)
+        widened.closed["vote-1"] = [store: 1_000_000]
+        widened.closed["vote-2"] = [store: 1_000_000]
+        forged.data = widened.closures(into: forged.data)
+        forged.clock = forged.clock.incremented(for: "coordinator.000000000000")
+        let checkpoint = try await county.checkpoint(of: agent)
+        _ = try await county.push(PushBatch(records: [forged], after: checkpoint, upto: checkpoint), from: agent)
+        let after = try RecordRules.contest(try #require(try await county.store.read { try $0.current(of: key) }).value.data)
+        #expect(after.closed["vote-1"] == [store: checkpoint], "the county's own checkpoint stands")
+        #expect(after.closed["vote-2"] == [store: 1_000_000], "a round the county had not closed was taken back as the township said")
+        // The operator closes vote-2 for real: the county's own checkpoint replaces the township's word.
+        let confirmed = try await county.closeRound(contest: "committee-2026", round: "vote-2")
+        #expect(confirmed.written != nil)
+        let final = try RecordRules.contest(try #require(try await county.store.read { try $0.current(of: key) }).value.data)
+        #expect(final.closed["vote-2"] == [store: checkpoint])
+        try await office.record(paper(7, round: "vote-2"))
+        try await syncOnce(office, with: county)
+        #expect(try await county.tally(contest: "committee-2026", round: "vote-2").first?.quarantined == 1, "a later paper is late")
+    }
+
+    /// Publishing a contest never closes or reopens a round (the attack's repro-20 and repro-8).
+    @Test func publishingAContestNeverClosesOrReopensARound() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let key = Contest.key("committee-2026")
+        var closing = sampleContest
+        closing.closed = ["vote-2": [:]]
+        await #expect(throws: CountyError.self) { _ = try await county.put(kind: .contest, key: key, data: closing.json, deleted: false) }
+        _ = try await county.put(kind: .contest, key: key, data: sampleContest.json, deleted: false)
+        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        var dropping = sampleContest
+        dropping.rounds = ["vote-2"]
+        await #expect(throws: CountyError.self) { _ = try await county.put(kind: .contest, key: key, data: dropping.json, deleted: false) }
+        var retitled = sampleContest
+        retitled.title = "Renamed"
+        _ = try await county.put(kind: .contest, key: key, data: retitled.json, deleted: false)
+        let current = try RecordRules.contest(try #require(try await county.store.read { try $0.current(of: key) }).value.data)
+        #expect(current.title == "Renamed" && current.closed["vote-1"] != nil)
     }
 
     /// A township names only its own contest's closures: a contest of another township returned by
@@ -229,7 +289,9 @@ import Testing
         let key = Contest.key("committee-02")
         let published = try await county.put(kind: .contest, key: key, data: other.json, deleted: false)
         var forged = published.record
-        forged.data = other.closing(["vote-1"]).json
+        var closing = other
+        closing.closed = ["vote-1": [:]]
+        forged.data = closing.json
         forged.clock = published.record.clock.incremented(for: "coordinator")
         let agent = AgentSession(node: "township-01", store: String(repeating: "a", count: 32))
         let outcome = try await county.push(PushBatch(records: [forged], after: 0, upto: 1, head: someHead), from: agent)

@@ -121,6 +121,19 @@ import Testing
         #expect(try good.params(as: HelloParams.self).store == "0123456789abcdef0123456789abcdef")
     }
 
+    /// The attack's repro-19: a ping reporting a negative outbox was shown to operators as such.
+    @Test func aPingReportingNegativeCountsIsInvalidParams() throws {
+        for params in [#"{"seq":-5}"#, #"{"outbox":-1}"#] {
+            guard case .success(.request(_, _, let payload)) = parse(#"{"jsonrpc":"2.0","id":1,"method":"ping","params":"# + params + "}") else {
+                Issue.record("not a request")
+                return
+            }
+            #expect(throws: RPCError.self) { try payload.params(as: PingParams.self) }
+        }
+        guard case .success(.request(_, _, let good)) = parse(#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"seq":0,"outbox":3}}"#) else { return }
+        #expect(try good.params(as: PingParams.self) == PingParams(seq: 0, outbox: 3))
+    }
+
     @Test func encodesEveryKindOfMessageAsJSONRPC() throws {
         func object(_ buffer: ByteBuffer) throws -> [String: Any] {
             try #require(JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])

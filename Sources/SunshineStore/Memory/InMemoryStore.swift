@@ -189,8 +189,11 @@ extension MemoryQueries {
         state.agentStores.values.sorted { ($0.node, $0.lastHello) < ($1.node, $1.lastHello) }
     }
 
-    func refusals(township: String?, limit: Int) throws -> [Refusal] {
-        Array(state.refusals.reversed().filter { township == nil || $0.township == township || $0.node == township }.prefix(limit))
+    func refusals(township: String?, before: Int64?, limit: Int) throws -> [Refusal] {
+        Array(
+            state.refusals.reversed()
+                .filter { ($0.id < before ?? Int64.max) && (township == nil || $0.township == township || $0.node == township) }
+                .prefix(limit))
     }
 
     func refusalCounts() throws -> [String: Int] {
@@ -431,7 +434,9 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
     func holdAside(_ refusal: Refusal) throws -> Bool {
         let held = state.refusals.filter { $0.node == refusal.node }
         guard held.count < Refusal.maxPerNode, !held.contains(where: { CanonicalJSON.same($0.version, refusal.version) }) else { return false }
-        state.refusals.append(refusal)
+        var kept = refusal
+        kept.id = Int64(state.refusals.count + 1)
+        state.refusals.append(kept)
         undo.append { $0.refusals.removeLast() }
         return true
     }

@@ -270,14 +270,16 @@ extension SQLiteQueries {
         try Row.fetchAll(db, sql: "SELECT * FROM agent_store ORDER BY node, last_hello").map(agentStore)
     }
 
-    func refusals(township: String?, limit: Int) throws -> [Refusal] {
+    func refusals(township: String?, before: Int64?, limit: Int) throws -> [Refusal] {
+        let below = before ?? Int64.max
         let rows: [Row]
         if let township {
             rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM refusal WHERE township = ? OR node = ? ORDER BY id DESC LIMIT ?", arguments: [township, township, limit]
+                db, sql: "SELECT * FROM refusal WHERE (township = ? OR node = ?) AND id < ? ORDER BY id DESC LIMIT ?",
+                arguments: [township, township, below, limit]
             )
         } else {
-            rows = try Row.fetchAll(db, sql: "SELECT * FROM refusal ORDER BY id DESC LIMIT ?", arguments: [limit])
+            rows = try Row.fetchAll(db, sql: "SELECT * FROM refusal WHERE id < ? ORDER BY id DESC LIMIT ?", arguments: [below, limit])
         }
         return rows.map(refusal)
     }
@@ -287,10 +289,12 @@ extension SQLiteQueries {
     }
 
     private func refusal(_ row: Row) -> Refusal {
-        Refusal(
+        var refusal = Refusal(
             node: row["node"], store: row["store"], key: row["key"], township: row["township"], reason: row["reason"],
             message: row["message"], at: row["at"], version: row["version"]
         )
+        refusal.id = row["id"]
+        return refusal
     }
 
     func refusalCounts() throws -> [String: Int] {

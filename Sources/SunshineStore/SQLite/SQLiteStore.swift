@@ -261,10 +261,14 @@ public final class SQLiteStore: ReplicaStore {
     }
 
     public func backup(to path: String) async throws {
-        try await explained {
-            let target = try DatabaseQueue(path: path)
-            try pool.backup(to: target)
+        let target: DatabaseQueue
+        do {
+            target = try DatabaseQueue(path: path)
+        } catch let error as DatabaseError {
+            // The copy's file, not the store, is what failed: say so.
+            throw StoreError("The backup cannot be written to \(path) (\(error.message ?? "\(error.resultCode)")); the store is untouched.")
         }
+        try await explained { try pool.backup(to: target) }
     }
 
     /// SQLite's errors leave the store as ``StoreError`` sentences; GRDB stays an implementation detail.
