@@ -73,7 +73,7 @@ public struct Record: Sendable, Hashable {
     public init(json: JSONValue) throws(RecordError) {
         guard case .object(let members) = json else { throw .invalid("a record must be a JSON object") }
         // A member no rule reads would be dropped from the record's canonical form unannounced.
-        if let unknown = members.keys.sorted().first(where: { !Self.members.contains($0) }) {
+        if let unknown = members.keys.filter({ !Self.members.contains($0) }).min() {
             throw .invalid("a record has no member \"\(unknown)\"; its members are \(Self.members.sorted().joined(separator: ", "))")
         }
         func string(_ name: String) throws(RecordError) -> String {

@@ -170,7 +170,7 @@ public enum RecordRules {
         /// a member no rule reads would travel, be stored and be signed unchecked.
         init(_ data: JSONValue, kind: String, known: Set<String>) throws(RecordError) {
             guard let members = data.objectValue else { throw .invalid("\(kind) data must be an object") }
-            if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
+            if let unknown = members.keys.filter({ !known.contains($0) }).min() {
                 throw .invalid("\(kind) data has no member \"\(unknown)\"; its members are \(known.sorted().joined(separator: ", "))")
             }
             self.members = members

@@ -1,7 +1,7 @@
 import Foundation
 
 // sunshine-bench [SCENARIO…] [--tiny] [--reps N] [--json FILE] [--data DIR] [--sunshine PATH]
-//                [--province TOWNSHIPS]
+//                [--province TOWNSHIPS] [--keep]  (--keep leaves the stores and databases in DIR)
 //
 // Scenarios: 1 roundtrip, 2 pipeline, 3 durable, 4 catchup, 5 live, 6 clerk, 7 connections,
 // 8 province (all by default). Every figure is printed beside its baseline from the same run.
@@ -24,7 +24,7 @@ func usage() -> Never {
         Data(
             """
             usage: sunshine-bench [SCENARIO…] [--tiny] [--reps N] [--json FILE] [--data DIR] [--sunshine PATH]
-                                  [--province TOWNSHIPS]
+                                  [--province TOWNSHIPS] [--keep]
             scenarios: \(names) (default: all)
 
             """.utf8))
@@ -87,6 +87,7 @@ func main() async -> Int32 {
     var json: String?
     var data: String?
     var sunshinePath: String?
+    var keep = false
     var selected: [String] = []
     while !arguments.isEmpty {
         let argument = arguments.removeFirst()
@@ -100,6 +101,7 @@ func main() async -> Int32 {
         case "--json": json = value()
         case "--data": data = value()
         case "--sunshine": sunshinePath = value()
+        case "--keep": keep = true
         case "--province": sizes.provinceTownships = Int(value()) ?? { usage() }()
         case "-h", "--help": usage()
         default:
@@ -112,7 +114,7 @@ func main() async -> Int32 {
     let chosen = selected.isEmpty ? scenarios : scenarios.filter { selected.contains($0.name) }
     do {
         let scratch = try Scratch(under: data)
-        defer { scratch.remove() }
+        defer { if !keep { scratch.remove() } }
         let pki = try BenchPKI(at: try scratch.directory("pki"), townships: 17)
         let bench = Bench(sizes: sizes, scratch: scratch, pki: pki, sunshine: findSunshine(sunshinePath))
         var report = Report(
