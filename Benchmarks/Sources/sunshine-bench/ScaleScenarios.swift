@@ -8,6 +8,12 @@ import SunshineWire
 import Synchronization
 
 extension Bench {
+    /// A store id (32 hex digits, DESIGN §3.5) of its own for each benchmark client: its node's name in hex.
+    static func storeID(of node: String) -> String {
+        let hex = node.utf8.map { String($0, radix: 16) }.joined()
+        return String((hex + String(repeating: "0", count: 32)).prefix(32))
+    }
+
     // MARK: 7. Connections
 
     func connections() async throws -> [Row] {
@@ -35,7 +41,7 @@ extension Bench {
                     await gate.wait()
                     let released = SharedCount()
                     defer { if released.value == 0 { gate.signal() } }
-                    try await withClient(node: node, role: .agent, to: endpoint, pki: pki, store: "bench-\(node)") {
+                    try await withClient(node: node, role: .agent, to: endpoint, pki: pki, store: Self.storeID(of: node)) {
                         connection in
                         released.add()
                         gate.signal()
