@@ -369,10 +369,10 @@ public struct County: Sendable {
     /// Closes a round: the contest gets a new county version listing it closed with each of its
     /// township's stores' checkpoints now, so the closure reaches the township like any county
     /// record — and comes back from there to a coordinator restored from an older copy, which then
-    /// still knows which papers were in time. Closing a round closed already changes nothing, but a
-    /// closure the county took back from a township is confirmed with the county's own checkpoints
-    /// (the earlier of the two for each store). Returns whether the round was newly closed, and the
-    /// version written when there was one.
+    /// still knows which papers were in time. Closing a round closed already changes nothing: its
+    /// checkpoints are never moved, whoever asks (the attack's repro-4 of the second round: a
+    /// close during a restore's healing lowered them). Returns whether the round was newly closed,
+    /// and the version written when there was one.
     public func closeRound(contest: String, round: String) async throws -> (newlyClosed: Bool, written: Written?) {
         let key = Contest.key(contest)
         let written: Written? = try await store.write { tx in
@@ -384,13 +384,13 @@ public struct County: Sendable {
             }
             var closing = definition
             closing.closed = try Self.heldClosures(of: contest, in: definition, tx: tx)
-            let now = Dictionary(
-                try tx.agentStores().filter { $0.node == definition.township }.map { ($0.store, $0.checkpoint) }, uniquingKeysWith: max)
-            let checkpoints = closing.closed[round].map { before in now.reduce(into: [:]) { $0[$1.key] = min(before[$1.key] ?? $1.value, $1.value) } } ?? now
-            if closing.closed[round] == checkpoints, definition.closed[round] == checkpoints, try tx.isRoundClosed(contest: contest, round: round) {
-                return nil
+            // A round closed before closures carried checkpoints is written into the record, with none.
+            if closing.closed[round] != nil {
+                if definition.closed[round] != nil { return nil }
+            } else {
+                closing.closed[round] = Dictionary(
+                    try tx.agentStores().filter { $0.node == definition.township }.map { ($0.store, $0.checkpoint) }, uniquingKeysWith: max)
             }
-            closing.closed[round] = checkpoints
             return try Self.writeAsCounty(kind: .contest, key: key, township: RecordRules.countyScope, data: closing.closures(into: held.value.data), in: tx)
         }
         let newlyClosed = written?.closed.contains(round) ?? false

@@ -386,6 +386,26 @@ public struct RejectedParams: Codable, Sendable, Equatable {
         self.limit = limit
         self.before = before
     }
+
+    enum CodingKeys: String, CodingKey {
+        case township, limit, before
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        township = try container.decodeIfPresent(String.self, forKey: .township)
+        limit = try container.decodeIfPresent(Int.self, forKey: .limit)
+        before = try container.decodeIfPresent(Int64.self, forKey: .before)
+        if let township, !(township == RecordRules.countyScope || NodeName.isValid(township)) {
+            throw DecodingError.dataCorruptedError(forKey: .township, in: container, debugDescription: "township must be a node id or county")
+        }
+        if let limit, !(1...1_000).contains(limit) {
+            throw DecodingError.dataCorruptedError(forKey: .limit, in: container, debugDescription: "limit must be 1 to 1000")
+        }
+        if let before, before < 1 {
+            throw DecodingError.dataCorruptedError(forKey: .before, in: container, debugDescription: "before must be an entry's id (1 or more)")
+        }
+    }
 }
 
 /// `rejected` result: versions held aside because they were refused (DESIGN §3.5).

@@ -227,8 +227,8 @@ import Testing
     }
 
     /// The attack's repro-12: a township that sends a county version of its own contest closing a
-    /// round the county has closed cannot move that round's checkpoints, and an operator closing a
-    /// round the county took back from a township sets the county's own checkpoints.
+    /// round the county has closed cannot move that round's checkpoints; nor can an operator
+    /// closing it again.
     @Test func aTownshipCannotMoveAClosuresCheckpoints() async throws {
         let county = County(store: InMemoryStore(node: "coordinator"))
         let office = township()
@@ -251,14 +251,15 @@ import Testing
         let after = try RecordRules.contest(try #require(try await county.store.read { try $0.current(of: key) }).value.data)
         #expect(after.closed["vote-1"] == [store: checkpoint], "the county's own checkpoint stands")
         #expect(after.closed["vote-2"] == [store: 1_000_000], "a round the county had not closed was taken back as the township said")
-        // The operator closes vote-2 for real: the county's own checkpoint replaces the township's word.
-        let confirmed = try await county.closeRound(contest: "committee-2026", round: "vote-2")
-        #expect(confirmed.written != nil)
+        // Closing a closed round again never moves its checkpoints (the second attack round's
+        // repro-4: an operator's close during a restore's healing lowered them).
+        let again = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        #expect(again.newlyClosed == false && again.written == nil)
         let final = try RecordRules.contest(try #require(try await county.store.read { try $0.current(of: key) }).value.data)
-        #expect(final.closed["vote-2"] == [store: checkpoint])
-        try await office.record(paper(7, round: "vote-2"))
+        #expect(final.closed["vote-1"] == [store: checkpoint])
+        try await office.record(paper(7))
         try await syncOnce(office, with: county)
-        #expect(try await county.tally(contest: "committee-2026", round: "vote-2").first?.quarantined == 1, "a later paper is late")
+        #expect(try await county.tally(contest: "committee-2026", round: "vote-1").first?.quarantined == 1, "a later paper is late")
     }
 
     /// Publishing a contest never closes or reopens a round (the attack's repro-20 and repro-8).

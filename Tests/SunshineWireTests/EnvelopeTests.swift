@@ -134,6 +134,17 @@ import Testing
         #expect(try good.params(as: PingParams.self) == PingParams(seq: 0, outbox: 3))
     }
 
+    /// The second attack round's repro-6: `rejected` answered out-of-range parameters as if they
+    /// meant something ("nothing held aside" for `before: 0`).
+    @Test(arguments: [#"{"limit":0}"#, #"{"limit":-3}"#, #"{"limit":1001}"#, #"{"before":0}"#, #"{"before":-1}"#, #"{"township":""}"#])
+    func rejectedParamsOutOfRangeAreInvalidParams(_ params: String) throws {
+        guard case .success(.request(_, _, let payload)) = parse(#"{"jsonrpc":"2.0","id":1,"method":"rejected","params":"# + params + "}") else {
+            Issue.record("not a request")
+            return
+        }
+        #expect(throws: RPCError.self) { try payload.params(as: RejectedParams.self) }
+    }
+
     @Test func encodesEveryKindOfMessageAsJSONRPC() throws {
         func object(_ buffer: ByteBuffer) throws -> [String: Any] {
             try #require(JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])

@@ -41,13 +41,19 @@ extension Bench {
                     await gate.wait()
                     let released = SharedCount()
                     defer { if released.value == 0 { gate.signal() } }
-                    try await withClient(node: node, role: .agent, to: endpoint, pki: pki, store: Self.storeID(of: node)) {
-                        connection in
-                        released.add()
-                        gate.signal()
-                        established.add()
-                        readyContinuation.yield()
-                        try await connection.waitUntilClosed()
+                    do {
+                        try await withClient(node: node, role: .agent, to: endpoint, pki: pki, store: Self.storeID(of: node)) {
+                            connection in
+                            released.add()
+                            gate.signal()
+                            established.add()
+                            readyContinuation.yield()
+                            try await connection.waitUntilClosed()
+                        }
+                    } catch where !Task.isCancelled {
+                        // A client that cannot connect ends the wait below, so the scenario fails, never hangs.
+                        readyContinuation.finish()
+                        throw error
                     }
                 }
             }
@@ -56,6 +62,7 @@ extension Bench {
                 up += 1
                 if up == count { break }
             }
+            guard up == count else { throw BenchError("only \(up) of \(count) agents could connect") }
             let handshakeSeconds = Double(monotonicNanos() - start) / 1e9
             // Let a few heartbeats pass with every connection open.
             try await Task.sleep(for: .seconds(sizes.name == "tiny" ? 1 : 6))
