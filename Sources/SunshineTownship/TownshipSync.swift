@@ -100,6 +100,11 @@ public struct TownshipSync: Sendable {
             case noted
         }
         var sent = checkpoint
+        // Where this store's batches must end: its checkpoints at the rounds' closes, read once a
+        // session (a close the county makes meanwhile matters to re-sends after a restore, which
+        // come in a session of their own).
+        let township = self.township.node
+        let closePoints = try await store.read { try Self.closePoints(in: $0, township: township) }
         try await withThrowingTaskGroup(of: Step.self) { group in
             defer { group.cancelAll() }
             var inFlight = 0
@@ -108,7 +113,7 @@ public struct TownshipSync: Sendable {
             var listening = false
             var signalsEnded = false
             while !Task.isCancelled {
-                while inFlight < options.window, let batch = try await nextBatch(after: sent, bytes: batchBytes) {
+                while inFlight < options.window, let batch = try await nextBatch(after: sent, bytes: batchBytes, closePoints: closePoints) {
                     let pending = try await link.send(batch)
                     sent = batch.upto
                     group.addTask { .answered(batch, try await pending.receipt()) }
@@ -167,18 +172,16 @@ public struct TownshipSync: Sendable {
     /// The next batch of the outbox after `sent`: at most `options.batch` records and `bytes`
     /// bytes of them, never empty while something is unsent (one record always fits: records are
     /// at most 16 KiB, frames at least 64 KiB).
-    func nextBatch(after sent: Int64, bytes: Int) async throws -> OutboxBatch? {
-        try await nextBatch(of: township.node, after: sent, bytes: bytes)
+    /// A batch of the township's own never spans one of `closePoints`: the county knows a paper was
+    /// in time when its whole batch lies within the store's checkpoint at the close
+    /// (Contest.paperIsLate) — which a county restored from an older copy must tell anew.
+    func nextBatch(after sent: Int64, bytes: Int, closePoints: [Int64] = []) async throws -> OutboxBatch? {
+        try await nextBatch(of: township.node, after: sent, bytes: bytes, cut: closePoints.filter { $0 > sent }.min())
     }
 
-    private func nextBatch(of node: String, after sent: Int64, bytes: Int) async throws -> OutboxBatch? {
+    private func nextBatch(of node: String, after sent: Int64, bytes: Int, cut: Int64? = nil) async throws -> OutboxBatch? {
         let limit = options.batch
-        let own = node == township.node
         return try await store.read { snapshot in
-            // A batch of the township's own never spans a round's close: the county knows a paper
-            // was in time when its whole batch lies within the store's checkpoint at the close
-            // (Contest.paperIsLate) — which a county restored from an older copy must tell anew.
-            let cut = own ? try Self.closePoints(in: snapshot).filter { $0 > sent }.min() : nil
             var records: [Record] = []
             var upto = sent
             var total = 0
@@ -195,10 +198,14 @@ public struct TownshipSync: Sendable {
         }
     }
 
-    /// This store's checkpoints at the closes of the rounds the township's contests list closed.
-    private static func closePoints(in snapshot: any StoreSnapshot) throws -> [Int64] {
+    /// This store's checkpoints at the closes of the rounds the township's contests list closed;
+    /// only a contest of this township with a closure is read whole (a township of a province
+    /// holds a thousand contests).
+    private static func closePoints(in snapshot: any StoreSnapshot, township: String) throws -> [Int64] {
         let store = try snapshot.identity().storeID
-        return try snapshot.currentValues(kind: .contest).compactMap { try? RecordRules.contest($0.value.data) }
+        return try snapshot.currentValues(kind: .contest)
+            .filter { $0.value.data["closed"] != nil && $0.value.data["township"]?.stringValue == township }
+            .compactMap { try? RecordRules.contest($0.value.data) }
             .flatMap { $0.closed.values.compactMap { $0[store] } }
     }
 
