@@ -148,7 +148,12 @@ public enum RecordRules {
     /// A store id: 128 random bits as 32 lower-case hex digits (DESIGN §3.5) — or empty, the one
     /// store of an agent that names none.
     public static func isStoreID(_ text: String) -> Bool {
-        text.isEmpty || (text.utf8.count == 32 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        text.isEmpty || isLowerHex(text, digits: 32)
+    }
+
+    /// Whether `text` is exactly `digits` lower-case hex digits: how ids and hashes are written.
+    public static func isLowerHex(_ text: String, digits: Int) -> Bool {
+        text.utf8.count == digits && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     static func isScope(_ text: String) -> Bool { text == countyScope || NodeName.isValid(text) }

@@ -1,4 +1,5 @@
 import Crypto
+import SunshineModel
 
 /// The hash chain over a store's change log (DESIGN §3.5): `head(0)` is 32 zero bytes and
 /// `head(n) = SHA-256(head(n−1) ‖ canonical JSON of version n)`. Two stores whose logs agree up
@@ -19,7 +20,7 @@ public enum LogChain {
 
     /// Whether `text` is a head in hex: 64 lower-case hex digits.
     public static func isHead(_ text: String) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        RecordRules.isLowerHex(text, digits: 64)
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
