@@ -170,7 +170,7 @@ public struct County: Sendable {
         }, queued: queued)
         record(outcome, from: agent.node, at: now)
         for written in outcome.reclosed {
-            let id = String(written.record.key.split(separator: "/").last ?? "")
+            let id = Contest.id(ofKey: written.record.key)
             for round in written.closed {
                 events.record(
                     .roundClosed, at: now, township: agent.node, "round \(round) of \(id) closed again from \(agent.node)'s copy of its contest")
@@ -339,7 +339,7 @@ public struct County: Sendable {
                     + "Publish \(contest.township)'s contest under a new id.")
         }
         if kind == .contest, let contest = try? RecordRules.contest(data) {
-            let id = segments.last.map(String.init) ?? key
+            let id = Contest.id(ofKey: key)
             events.record(.published, at: clock(), township: contest.township, key: key, "contest \(id) published for \(contest.township): \(contest.title)")
             for round in written.closed {
                 events.record(.roundClosed, at: clock(), township: contest.township, "round \(round) of \(id) closed")

@@ -73,8 +73,8 @@ public enum Tally {
     ) -> [RoundTally] {
         var definitions: [String: Contest] = [:]
         for record in contests where !record.deleted {
-            guard let id = record.key.split(separator: "/").last.map(String.init), let contest = try? RecordRules.contest(record.data) else { continue }
-            definitions[id] = contest
+            guard let contest = try? RecordRules.contest(record.data) else { continue }
+            definitions[Contest.id(ofKey: record.key)] = contest
         }
         struct Bucket {
             var votes: [String: Int] = [:]

@@ -59,7 +59,7 @@ public struct HelloParams: Codable, Sendable, Equatable {
         software = try container.decode(String.self, forKey: .software)
         maxFrame = try container.decode(Int.self, forKey: .maxFrame)
         store = try container.decodeIfPresent(String.self, forKey: .store)
-        if let store, store.isEmpty || !RecordRules.isStoreID(store) {
+        if let store, !RecordRules.isLowerHex(store, digits: 32) {
             throw DecodingError.dataCorruptedError(
                 forKey: .store, in: container, debugDescription: "store must be the store's id: 32 lowercase hex digits (128 bits)")
         }

@@ -109,10 +109,8 @@ extension Township {
         let records = try await store.read { try $0.currentValues(kind: .contest) }
         var contests: [String: Contest] = [:]
         for current in records where !current.value.deleted {
-            if let id = current.value.key.split(separator: "/").last,
-                let contest = try? RecordRules.contest(current.value.data)
-            {
-                contests[String(id)] = contest
+            if let contest = try? RecordRules.contest(current.value.data) {
+                contests[Contest.id(ofKey: current.value.key)] = contest
             }
         }
         return contests
