@@ -33,8 +33,16 @@ struct Lateness {
             contests[paper.contest] = current.flatMap { $0.value.deleted ? nil : try? RecordRules.contest($0.value.data) }
         }
         // A closure from before closures carried checkpoints: every paper arriving now is late.
-        guard let contest = contests[paper.contest] ?? nil, contest.closed[paper.round] != nil else { return true }
-        return contest.paperIsLate(round: paper.round, store: store, upto: upto)
+        guard let contest = contests[paper.contest] ?? nil, let atClose = contest.closed[paper.round] else { return true }
+        guard contest.paperIsLate(round: paper.round, store: store, upto: upto) else { return false }
+        // Re-sent after a restore — by its writer, or by another store of the township that got it
+        // back from the county (a rebuilt PC, a second PC): it was at the county in time if its
+        // writer's checkpoint at the close covers it. The county believes that only of a change it
+        // no longer holds its writer's log through: one it does hold through, and not this paper,
+        // never had this paper then.
+        guard let written = record.written, let checkpoint = atClose[written.store], written.seq <= checkpoint else { return true }
+        let held = try tx.agentStore(node: record.township, store: written.store)?.checkpoint ?? 0
+        return held >= written.seq
     }
 }
 
@@ -48,6 +56,18 @@ extension County {
             closures[closed.round] = [:]
         }
         return closures
+    }
+
+    /// The stores of `township` whose checkpoints a closure of one of its contests holds.
+    static func storesNamedInClosures(of township: String, in tx: any StoreTransaction) throws -> Set<String> {
+        var stores: Set<String> = []
+        for id in Set(try tx.closedRounds().map(\.contest)) {
+            guard let current = try tx.current(of: Contest.key(id)), !current.value.deleted,
+                let contest = try? RecordRules.contest(current.value.data), contest.township == township
+            else { continue }
+            for checkpoints in contest.closed.values { stores.formUnion(checkpoints.keys) }
+        }
+        return stores
     }
 
     /// Contest data an operator publishes (`put`, `resolve`) as the county writes it. Closing is

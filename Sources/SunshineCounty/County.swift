@@ -47,11 +47,14 @@ public struct County: Sendable {
     public func hello(_ agent: AgentSession, pulled: PullPosition?) async throws -> Welcome {
         let now = Int64(clock().timeIntervalSince1970 * 1000)
         return try await store.write { tx in
-            var held = try tx.agentStore(node: agent.node, store: agent.store)
-                ?? AgentStore(node: agent.node, store: agent.store, checkpoint: 0, checkpointHead: nil, lastHello: now)
+            let known = try tx.agentStore(node: agent.node, store: agent.store)
+            var held = known ?? AgentStore(node: agent.node, store: agent.store, checkpoint: 0, checkpointHead: nil, lastHello: now)
             held.lastHello = now
             try tx.saveAgentStore(held)
-            try tx.keepNewestStores(of: agent.node, count: AgentStore.maxPerNode)
+            if known == nil {
+                // A store a closure names is never forgotten: the round's papers are judged by it.
+                try tx.keepNewestStores(of: agent.node, count: AgentStore.maxPerNode, keeping: Self.storesNamedInClosures(of: agent.node, in: tx))
+            }
             var pullFrom: Int64?
             if let pulled, pulled.upto > 0, try tx.head(at: pulled.upto) != pulled.head {
                 // The log the agent pulled is not this one: 0 is the one position both surely share.

@@ -32,11 +32,19 @@ public struct Record: Sendable, Hashable {
     public var at: String { didSet { memo = CanonicalMemo() } }
     public var deleted: Bool { didSet { memo = CanonicalMemo() } }
     public var data: JSONValue { didSet { memo = CanonicalMemo() } }
+    /// The township store that wrote this version and the change of its log it is: what a ballot
+    /// carries so that whether it reached the county before its round closed can be judged by
+    /// its writer's checkpoint at the close, whichever store re-sends it (docs/replication.md,
+    /// "Round closures"). Ballots only; nil on versions written before ballots carried it.
+    public var written: WrittenAt? { didSet { memo = CanonicalMemo() } }
     /// The canonical form once computed: validation, the duplicate check, the history row and the
     /// key's current row all need it for the same version. Any change to a member starts afresh.
     private var memo = CanonicalMemo()
 
-    public init(key: String, kind: RecordKind, township: String, clock: VersionVector, origin: String, at: String, deleted: Bool = false, data: JSONValue) {
+    public init(
+        key: String, kind: RecordKind, township: String, clock: VersionVector, origin: String, at: String, deleted: Bool = false, data: JSONValue,
+        written: WrittenAt? = nil
+    ) {
         self.key = key
         self.kind = kind
         self.township = township
@@ -45,18 +53,21 @@ public struct Record: Sendable, Hashable {
         self.at = at
         self.deleted = deleted
         self.data = data
+        self.written = written
     }
 
     /// The record as JSON, exactly the members of the wire format.
     public var json: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "key": .string(key), "kind": .string(kind.rawValue), "township": .string(township),
             "clock": clock.json, "origin": .string(origin), "at": .string(at), "deleted": .bool(deleted), "data": data,
-        ])
+        ]
+        if let written { members["written"] = written.json }
+        return .object(members)
     }
 
     /// The members of a record on the wire (proto-schemas/records/record.schema.json).
-    static let members: Set<String> = ["key", "kind", "township", "clock", "origin", "at", "deleted", "data"]
+    static let members: Set<String> = ["key", "kind", "township", "clock", "origin", "at", "deleted", "data", "written"]
 
     /// The canonical JSON (RFC 8785) of this version: what "same content" means.
     public var canonical: String { memo.value { CanonicalJSON.string(json) } }
@@ -108,6 +119,29 @@ public struct Record: Sendable, Hashable {
         clock = VersionVector(counters)
         guard let data = members["data"], data.objectValue != nil else { throw .invalid("\"data\" must be an object") }
         self.data = data
+        written = try members["written"].map { json throws(RecordError) in try WrittenAt(json: json) }
+    }
+}
+
+/// Where a version was written: the writing store's id and the sequence number of the change in
+/// that store's log (DESIGN §3.5) — the numbers its pushes' `after` and `upto` count.
+public struct WrittenAt: Sendable, Hashable {
+    public var store: String
+    public var seq: Int64
+
+    public init(store: String, seq: Int64) {
+        self.store = store
+        self.seq = seq
+    }
+
+    public var json: JSONValue { .object(["store": .string(store), "seq": .int(seq)]) }
+
+    init(json: JSONValue) throws(RecordError) {
+        guard case .object(let members) = json, Set(members.keys) == ["store", "seq"], let store = members["store"]?.stringValue,
+            let seq = members["seq"]?.intValue
+        else { throw .invalid("\"written\" must be an object of exactly store (a store id) and seq (a change number)") }
+        self.store = store
+        self.seq = seq
     }
 }
 

@@ -39,6 +39,13 @@ public enum RecordRules {
         guard record.clock.counters.keys.contains(where: { Actor.node(of: $0) == record.origin }) else {
             throw .invalid("the clock has no entry for its origin \(record.origin)")
         }
+        if let written = record.written {
+            guard record.kind == .ballot else { throw .invalid("only a ballot carries \"written\"; leave it out of a \(record.kind.rawValue)") }
+            guard isStoreID(written.store) else { throw .invalid("written.store \"\(written.store)\" is not a store id (32 lower-case hex digits)") }
+            guard written.seq >= 1, UInt64(written.seq) <= maxClockCounter else {
+                throw .invalid("written.seq is \(written.seq); a change number is between 1 and \(maxClockCounter)")
+            }
+        }
         guard record.canonical.utf8.count <= maxRecordBytes else {
             throw .invalid("the record is larger than \(maxRecordBytes) bytes")
         }

@@ -158,9 +158,10 @@ public protocol StoreTransaction: StoreSnapshot {
     func setPullPosition(_ position: PullPosition) throws
     /// Records what the county holds of an agent store.
     func saveAgentStore(_ store: AgentStore) throws
-    /// Forgets all but the `count` stores of `node` that said hello last (DESIGN §3.9). A store
-    /// forgotten and seen again starts from checkpoint 0 and re-sends what it holds: duplicates.
-    func keepNewestStores(of node: String, count: Int) throws
+    /// Forgets all but the `count` stores of `node` that said hello last, and those in `keeping`
+    /// (DESIGN §3.9). A store forgotten and seen again starts from checkpoint 0 and re-sends what
+    /// it holds: duplicates.
+    func keepNewestStores(of node: String, count: Int, keeping: Set<String>) throws
     /// Holds a refused version aside; returns false when it was held already, or the sender's
     /// share of the held-aside area (``Refusal/maxPerNode``) is full.
     @discardableResult

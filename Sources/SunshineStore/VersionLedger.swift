@@ -8,6 +8,8 @@ protocol VersionLedger {
     func keyState(of key: String) throws -> KeyState?
     /// The canonical forms of the held versions of `key` whose clock equals `clock`.
     func canonicals(of key: String, clock: VersionVector) throws -> [String]
+    /// The sequence number the next version appended will get.
+    func nextSeq() throws -> Int64
     /// Appends a version to history and the change log, chaining its head; returns its sequence number.
     func append(_ record: Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64
     /// Replaces what is held for `key` — `previous` — with `state`.
@@ -46,7 +48,8 @@ extension VersionLedger {
             return .refused(error)
         }
         let decision = Replication.decide(record, canonical: canonical, sameClock: sameClock, siblings: previous?.siblings.map(\.record) ?? [])
-        return .applied(try store(record, canonical: canonical, decision: decision, flag: flag, source: source, previous: previous))
+        if decision != .duplicate { try store(record, canonical: canonical, decision: decision, flag: flag, source: source, previous: previous) }
+        return .applied(decision)
     }
 
     /// A local write, reading the key once: the new version's clock is the join of everything held
@@ -54,31 +57,38 @@ extension VersionLedger {
     /// held: the actor's counter was never used for this key).
     func writeVersion(
         kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool, at date: Date, over extra: VersionVector,
-        node: String, actor: String, check: (CurrentRecord?) throws -> Void
+        node: String, identity: StoreIdentity, check: (CurrentRecord?) throws -> Void
     ) throws -> Record {
         let previous = try keyState(of: key)
         try check(previous.map(CurrentRecord.init))
         let held = (previous?.heldClock ?? VersionVector()).joined(with: extra)
+        // A ballot says which store wrote it and as which change, for the round-closure rule.
+        let written = kind == .ballot ? WrittenAt(store: identity.storeID, seq: try nextSeq()) : nil
         let record = Record(
-            key: key, kind: kind, township: township, clock: Replication.nextClock(for: actor, over: held), origin: node,
-            at: date.formatted(.iso8601), deleted: deleted, data: data
+            key: key, kind: kind, township: township, clock: Replication.nextClock(for: identity.actor, over: held), origin: node,
+            at: date.formatted(.iso8601), deleted: deleted, data: data, written: written
         )
         try RecordRules.validate(record)
-        _ = try store(record, canonical: record.canonical, decision: .replaces, flag: nil, source: nil, previous: previous)
+        let seq = try store(record, canonical: record.canonical, decision: .replaces, flag: nil, source: nil, previous: previous)
+        if let written, written.seq != seq {
+            throw StoreError("The store gave change \(seq) to a ballot written as change \(written.seq); nothing was written.")
+        }
         return record
     }
 
+    /// Appends a version that is not a duplicate and, unless it is obsolete, makes the key's state
+    /// follow; returns its sequence number.
+    @discardableResult
     private func store(
         _ record: Record, canonical: String, decision: ApplyDecision, flag: VersionFlag?, source: String?, previous: KeyState?
-    ) throws -> ApplyDecision {
-        if decision == .duplicate { return decision }
+    ) throws -> Int64 {
         let seq = try append(record, canonical: canonical, flag: flag, source: source)
-        if decision == .obsolete { return decision }
+        if decision == .obsolete { return seq }
         if let next = Replication.state(after: decision, adding: StoredVersion(seq: seq, record: record, flag: flag, source: source), to: previous) {
             try save(next, for: record.key, replacing: previous)
             try recount(record.key, from: previous, to: next)
         }
-        return decision
+        return seq
     }
 
     /// Keeps what `status` and `tally` read up to date as a key changes, so neither reads every

@@ -75,9 +75,28 @@ func findingRecord(
         var json = ballotRecord().json.objectValue!
         json["signature"] = "later"
         #expect(throws: RecordError.invalid(
-            "a record has no member \"signature\"; its members are at, clock, data, deleted, key, kind, origin, township")) {
+            "a record has no member \"signature\"; its members are at, clock, data, deleted, key, kind, origin, township, written")) {
             _ = try Record(json: .object(json))
         }
+    }
+
+    /// `written` names a store and one of its changes, on ballots only, and reads back as written.
+    @Test func aBallotsWriterIsAStoreAndAChange() throws {
+        var record = ballotRecord()
+        record.written = WrittenAt(store: String(repeating: "ab", count: 16), seq: 7)
+        try RecordRules.validate(record)
+        #expect(try Record(json: JSONParser.parse(record.canonical)) == record, "it travels in the canonical form")
+        for (store, seq) in [("AB" + String(repeating: "0", count: 30), Int64(7)), (String(repeating: "0", count: 31), 7), (String(repeating: "0", count: 32), 0)] {
+            var bad = record
+            bad.written = WrittenAt(store: store, seq: seq)
+            #expect(throws: RecordError.self) { try RecordRules.validate(bad) }
+        }
+        var finding = findingRecord(clock: ["township-03": 1], origin: "township-03")
+        finding.written = record.written
+        #expect(throws: RecordError.invalid(#"only a ballot carries "written"; leave it out of a finding"#)) { try RecordRules.validate(finding) }
+        var json = record.json.objectValue!
+        json["written"] = ["store": .string(String(repeating: "0", count: 32)), "seq": 1, "at": "x"]
+        #expect(throws: RecordError.self) { try Record(json: .object(json)) }
     }
 
     @Test func kindRulesAreEnforced() {

@@ -226,6 +226,68 @@ import Testing
         #expect(restored.events.latest(20).contains { $0.message.contains("closed again from township-01") })
     }
 
+    /// The second attack round's repro-1 and repro-2: after a coordinator restore, papers in time
+    /// re-sent by *another* store of the township — a PC rebuilt after the close, which got them
+    /// back from the county — count again: a ballot carries the store that wrote it and as which
+    /// change, and is judged by that store's checkpoint at the close, not the re-sender's.
+    @Test func papersReSentByAnotherStoreAreJudgedByTheirWriter() async throws {
+        let directory = NSTemporaryDirectory() + "sunshine-writer-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let original = InMemoryStore(node: "coordinator")
+        let county = County(store: original)
+        let office = township()
+        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
+        for serial in 1...3 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county)
+        try await original.backup(to: directory + "/county.backup")
+        for serial in 4...5 { try await office.record(paper(serial)) }  // after the backup, in time
+        try await syncOnce(office, with: county)
+        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+
+        // The township's PC is rebuilt after the close: its new store gets everything back.
+        let rebuilt = township()
+        try await syncOnce(rebuilt, with: county)
+        let written = try await rebuilt.store.read { try $0.current(of: paper(4).key(township: "township-01")) }?.value.written
+        #expect(written?.store == (try await storeID(office)), "a ballot travels with the store that wrote it")
+        try await rebuilt.record(paper(6))  // late: recorded after the close
+
+        let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
+        try await restoredStore.write { try $0.beginIncarnation() }
+        let restored = County(store: restoredStore)
+        try await syncOnce(rebuilt, with: restored)
+        let round = try #require(try await restored.tally(contest: "committee-2026", round: "vote-1").first)
+        #expect(round.closed && round.valid == 5 && round.quarantined == 1, "papers in time count again, the late one does not: \(round)")
+    }
+
+    /// What a ballot says about its writer is believed only of changes the county no longer holds
+    /// that writer's log through: at a county never restored, a late paper claiming an early change
+    /// of a store the closure names is late — also once the township has said hello from more
+    /// stores than the county keeps, as a closure's stores are never forgotten.
+    @Test func aPaperCannotClaimAnEarlierChangeToCountInAClosedRound() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let office = township()
+        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
+        for serial in 1...3 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county)
+        let store = try await storeID(office)
+        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        for fresh in 0...AgentStore.maxPerNode {
+            let other = AgentSession(node: "township-01", store: String(format: "%032x", fresh + 1))
+            _ = try await county.hello(other, pulled: nil)
+        }
+        #expect(try await county.store.read { try $0.agentStore(node: "township-01", store: store) } != nil, "a closure's store is kept")
+
+        try await office.record(paper(9))
+        var late = try #require(try await office.store.read { try $0.current(of: paper(9).key(township: "township-01")) }?.value)
+        late.written = WrittenAt(store: store, seq: 1)
+        let forger = AgentSession(node: "township-01", store: String(format: "%032x", 99))
+        _ = try await county.hello(forger, pulled: nil)
+        let outcome = try await county.push(PushBatch(records: [late], after: 0, upto: 1, head: someHead), from: forger)
+        #expect(outcome.rejected.map(\.error.reason) == ["round_closed"])
+        let round = try #require(try await county.tally(contest: "committee-2026", round: "vote-1").first)
+        #expect(round.valid == 3 && round.quarantined == 1, "\(round)")
+    }
+
     /// The attack's repro-12: a township that sends a county version of its own contest closing a
     /// round the county has closed cannot move that round's checkpoints; nor can an operator
     /// closing it again.

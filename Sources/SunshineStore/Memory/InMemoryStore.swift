@@ -339,7 +339,7 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
     ) throws -> Record {
         try writeVersion(
             kind: kind, key: key, township: township, data: data, deleted: deleted, at: date, over: extra, node: node,
-            actor: state.identity.actor, check: check
+            identity: state.identity, check: check
         )
     }
 
@@ -353,8 +353,10 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
         state.sameClock[MemoryState.KeyClock(key: key, clock: clock)] ?? []
     }
 
+    func nextSeq() throws -> Int64 { Int64(state.log.count + 1) }
+
     func append(_ record: Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64 {
-        let seq = Int64(state.log.count + 1)
+        let seq = try nextSeq()
         let keyClock = MemoryState.KeyClock(key: record.key, clock: record.clock)
         let head = LogChain.next(after: state.log.last?.head ?? LogChain.originBytes, canonical: canonical)
         state.log.append(.init(version: StoredVersion(seq: seq, record: record, flag: flag, source: source), canonical: canonical, head: head))
@@ -422,9 +424,9 @@ final class MemoryTransaction: MemoryQueries, StoreTransaction, VersionLedger {
         undo.append { $0.agentStores[key] = previous }
     }
 
-    func keepNewestStores(of node: String, count: Int) throws {
+    func keepNewestStores(of node: String, count: Int, keeping: Set<String>) throws {
         let stores = state.agentStores.values.filter { $0.node == node }.sorted { ($0.lastHello, $0.store) > ($1.lastHello, $1.store) }
-        for old in stores.dropFirst(count) {
+        for old in stores.dropFirst(count) where !keeping.contains(old.store) {
             let key = MemoryState.AgentStoreKey(node: old.node, store: old.store)
             state.agentStores[key] = nil
             undo.append { $0.agentStores[key] = old }

@@ -397,7 +397,7 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
         check: (CurrentRecord?) throws -> Void
     ) throws -> SunshineModel.Record {
         try writeVersion(
-            kind: kind, key: key, township: township, data: data, deleted: deleted, at: date, over: extra, node: node, actor: try identity().actor,
+            kind: kind, key: key, township: township, data: data, deleted: deleted, at: date, over: extra, node: node, identity: try identity(),
             check: check
         )
     }
@@ -410,6 +410,11 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
 
     func canonicals(of key: String, clock: VersionVector) throws -> [String] {
         try String.fetchAll(db.cachedStatement(sql: ApplyPathSQL.sameClock), arguments: [key, clock.description])
+    }
+
+    func nextSeq() throws -> Int64 {
+        // AUTOINCREMENT hands out one more than the highest number it ever gave.
+        try (Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'version'")) ?? 0) + 1
     }
 
     func append(_ record: SunshineModel.Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64 {
@@ -501,11 +506,13 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
             """).execute(arguments: [store.node, store.store, store.checkpoint, store.checkpointHead, store.lastHello])
     }
 
-    func keepNewestStores(of node: String, count: Int) throws {
-        try db.cachedStatement(sql: """
-            DELETE FROM agent_store WHERE node = ? AND store NOT IN
-                (SELECT store FROM agent_store WHERE node = ? ORDER BY last_hello DESC, store DESC LIMIT ?)
-            """).execute(arguments: [node, node, count])
+    func keepNewestStores(of node: String, count: Int, keeping: Set<String>) throws {
+        let older = try String.fetchAll(db.cachedStatement(sql: """
+            SELECT store FROM agent_store WHERE node = ? ORDER BY last_hello DESC, store DESC LIMIT -1 OFFSET ?
+            """), arguments: [node, count])
+        for store in older where !keeping.contains(store) {
+            try db.cachedStatement(sql: "DELETE FROM agent_store WHERE node = ? AND store = ?").execute(arguments: [node, store])
+        }
     }
 
     func holdAside(_ refusal: Refusal) throws -> Bool {
