@@ -114,7 +114,7 @@ struct CoordinatorResponder: RPCResponder {
             return published(try await county.resolve(key: params.key, data: params.data))
         case .closeRound:
             let params = try payload.params(as: CloseRoundParams.self)
-            let closing = try await county.closeRound(contest: params.contest, round: params.round)
+            let closing = try await county.closeRound(contest: params.contest, round: params.round, evenIfBehind: params.evenIfBehind ?? false)
             if let written = closing.written { subscribers.notify(written.audience, upto: written.logUpto) }
             return CloseRoundResult(contest: params.contest, round: params.round, newlyClosed: closing.newlyClosed)
         case .rejected:

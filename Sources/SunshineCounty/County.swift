@@ -376,8 +376,14 @@ public struct County: Sendable {
     /// checkpoints are never moved, whoever asks (the attack's repro-4 of the second round: a
     /// close during a restore's healing lowered them). Returns whether the round was newly closed,
     /// and the version written when there was one.
-    public func closeRound(contest: String, round: String) async throws -> (newlyClosed: Bool, written: Written?) {
+    ///
+    /// Unless `evenIfBehind`, a round is closed only once its township has reported since this
+    /// coordinator started that the county holds everything it sent: a coordinator restored from a
+    /// backup gets the papers it lost back from the township after its hello, and a close before
+    /// that would judge them late (docs/replication.md, "Round closures").
+    public func closeRound(contest: String, round: String, evenIfBehind: Bool = false) async throws -> (newlyClosed: Bool, written: Written?) {
         let key = Contest.key(contest)
+        let presence = presence
         let written: Written? = try await store.write { tx in
             guard let held = try tx.current(of: key), !held.value.deleted, let definition = try? RecordRules.contest(held.value.data) else {
                 throw CountyError.invalid("There is no contest \(contest); publish it with `sunshine contest publish` first.")
@@ -391,6 +397,11 @@ public struct County: Sendable {
             if closing.closed[round] != nil {
                 if definition.closed[round] != nil { return nil }
             } else {
+                guard evenIfBehind || presence.hasCaughtUp(definition.township) else {
+                    throw CountyError.invalid(
+                        "\(definition.township) has not reported an empty outbox since the coordinator started, so ballots it sent before may not be here yet (after a restore from a backup it sends them again), and closing now would count them late. Close once `sunshine status` shows it with outbox 0, or close now with --even-if-behind."
+                    )
+                }
                 closing.closed[round] = Dictionary(
                     try tx.agentStores().filter { $0.node == definition.township }.map { ($0.store, $0.checkpoint) }, uniquingKeysWith: max)
             }

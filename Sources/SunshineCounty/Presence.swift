@@ -20,6 +20,8 @@ public final class Presence: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    /// The townships that reported an empty outbox since this coordinator started.
+    private let caughtUp = Mutex<Set<String>>([])
     private let clock: @Sendable () -> Date
 
     public init(clock: @escaping @Sendable () -> Date = Date.init) {
@@ -47,7 +49,13 @@ public final class Presence: Sendable {
             if let seq { entries[node]?.reportedSeq = seq }
             if let outbox { entries[node]?.reportedOutbox = outbox }
         }
+        if outbox == 0 { _ = caughtUp.withLock { $0.insert(node) } }
     }
+
+    /// Whether township `node` reported, since this coordinator started, that the county held every
+    /// change it had: so what it sent before the start — lost if the coordinator was restored from
+    /// a backup — is here again (DESIGN §3.5).
+    public func hasCaughtUp(_ node: String) -> Bool { caughtUp.withLock { $0.contains(node) } }
 
     /// A connection from the node closed; returns whether that left the node offline.
     @discardableResult

@@ -215,8 +215,13 @@ private final class DemoCounty: Sendable {
                 + "its agent got back its \(before.ballots) ballots and \(before.findings) finding from the county."
         )
 
-        // A round closes; a ballot recorded afterwards is quarantined.
+        // A round closes once its township has reported that the county holds all it sent;
+        // a ballot recorded afterwards is quarantined.
         let contest = Self.contest(closing)
+        try await waitUntil("\(closing) reports an empty outbox to the county") {
+            try await county.call(Method.status, params: EmptyResult(), returning: StatusResult.self).townships
+                .contains { $0.node == closing && $0.outbox == 0 }
+        }
         _ = try await county.call(
             Method.closeRound, params: CloseRoundParams(contest: contest, round: "vote-1"),
             returning: CloseRoundResult.self)

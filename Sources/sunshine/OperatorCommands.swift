@@ -181,9 +181,16 @@ struct CloseRoundCommand: AsyncParsableCommand {
     @OptionGroup var options: OperatorOptions
     @Argument(help: "The contest id.") var contest: String
     @Argument(help: "The round id, e.g. vote-1.") var round: String
+    @Flag(
+        help: """
+            Close although the contest's township has not reported an empty outbox since the coordinator \
+            started. Ballots it sent before and has not sent again since (after a restore from a backup) \
+            would then count as late.
+            """)
+    var evenIfBehind = false
 
     func run() async throws {
-        let params = CloseRoundParams(contest: contest, round: round)
+        let params = CloseRoundParams(contest: contest, round: round, evenIfBehind: evenIfBehind ? true : nil)
         let result = try await options.call(
             Method.closeRound, params, returning: CloseRoundResult.self, command: "close-round")
         if options.json { return try Output.json(result) }

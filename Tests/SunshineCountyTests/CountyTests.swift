@@ -182,7 +182,7 @@ import Testing
         #expect(rounds.map(\.townshipsReporting) == [["township-01"], ["township-02"], ["township-03"]])
         let round = rounds[0]
 
-        #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1").newlyClosed)
+        #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1", evenIfBehind: true).newlyClosed)
         let late = Record(
             key: paper(500, contest: "committee-township-01").key(township: "township-01"), kind: .ballot, township: "township-01",
             clock: VersionVector(["township-01": 1]), origin: "township-01", at: "", data: paper(500, contest: "committee-township-01").json
@@ -195,7 +195,7 @@ import Testing
         #expect(after.valid == round.valid)
         #expect(after.quarantined == 1)
         #expect(try await county.store.read { try $0.current(of: late.key) }?.quarantined == true, "the late ballot is kept")
-        #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1").newlyClosed == false)
+        #expect(try await county.closeRound(contest: "committee-township-01", round: "vote-1", evenIfBehind: true).newlyClosed == false)
 
         // Review: a correction or a void of a paper counted before the close changed the closed
         // result. Both are held aside for the operators; the result stays what it was.
@@ -235,10 +235,10 @@ import Testing
     @Test func closingAnUnknownRoundSaysWhatExists() async throws {
         try await publishContest()
         await #expect(throws: CountyError.invalid("Contest committee-2026 has no round vote-9; its rounds are vote-1, vote-2.")) {
-            _ = try await county.closeRound(contest: "committee-2026", round: "vote-9")
+            _ = try await county.closeRound(contest: "committee-2026", round: "vote-9", evenIfBehind: true)
         }
         await #expect(throws: CountyError.invalid("There is no contest nope; publish it with `sunshine contest publish` first.")) {
-            _ = try await county.closeRound(contest: "nope", round: "vote-1")
+            _ = try await county.closeRound(contest: "nope", round: "vote-1", evenIfBehind: true)
         }
     }
 
@@ -366,7 +366,7 @@ import Testing
         county.connected(agent)
         county.disconnected(agent)
         _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
-        #expect(try await county.closeRound(contest: "committee-2026", round: "vote-1").newlyClosed)
+        #expect(try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true).newlyClosed)
         let late = Record(
             key: paper(1).key(township: "township-01"), kind: .ballot, township: "township-01", clock: VersionVector(["township-01": 1]),
             origin: "township-01", at: "2026-11-24T09:30:00Z", data: paper(1).json

@@ -171,7 +171,7 @@ import Testing
         #expect(before.status == 0 && before.stdout.contains("Not yet: this store has never synced"), "\(before)")
         try await county.startCoordinator()
         try await county.publish(sampleContest, id: "committee-2026")
-        _ = try await county.coordinator!.county.closeRound(contest: "committee-2026", round: "vote-1")
+        _ = try await county.coordinator!.county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
         try county.startAgent("township-01")
         try await county.waitUntilSent("township-01")
         await county.stopAll()

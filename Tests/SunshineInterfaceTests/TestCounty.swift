@@ -114,10 +114,12 @@ final class TestCounty: Sendable {
         }
     }
 
-    /// Waits until `township`'s outbox is empty.
+    /// Waits until `township`'s outbox is empty and it has told the coordinator so.
     func waitUntilSent(_ township: String) async throws {
         let office = Township(store: try store(township))
         try await eventually("\(township)'s outbox is empty") { try await office.outbox().unsent == 0 }
+        // Its next heartbeat tells the coordinator, which closes its rounds only after that.
+        try await eventually("\(township) reported an empty outbox") { self.coordinator?.county.presence.hasCaughtUp(township) == true }
     }
 }
 

@@ -78,9 +78,10 @@ import Testing
         let rejected = RejectedResult(held.refusals, more: held.more)
         #expect(rejected.rejected.map(\.key) == ["ballot/township-01/nonsense"], "the refused record is held aside")
         lines.append(try response(Method.rejected, rejected))
-        let close = CloseRoundParams(contest: "committee-2026", round: "vote-1")
+        lines.append(try request(Method.closeRound, CloseRoundParams(contest: "committee-2026", round: "vote-1")))
+        let close = CloseRoundParams(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
         lines.append(try request(Method.closeRound, close))
-        let newlyClosed = try await county.closeRound(contest: close.contest, round: close.round).newlyClosed
+        let newlyClosed = try await county.closeRound(contest: close.contest, round: close.round, evenIfBehind: true).newlyClosed
         lines.append(try response(Method.closeRound, CloseRoundResult(contest: close.contest, round: close.round, newlyClosed: newlyClosed)))
 
         // Negative controls: the record schemas are not vacuous.

@@ -197,7 +197,7 @@ import Testing
         for serial in 4...5 { try await office.record(paper(serial)) }  // after the backup, in time
         try await syncOnce(office, with: county)
 
-        let closing = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        let closing = try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
         #expect(closing.newlyClosed && closing.written != nil)
         try await syncOnce(office, with: county, push: false)
         let store = try await storeID(office)
@@ -242,7 +242,7 @@ import Testing
         try await original.backup(to: directory + "/county.backup")
         for serial in 4...5 { try await office.record(paper(serial)) }  // after the backup, in time
         try await syncOnce(office, with: county)
-        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
 
         // The township's PC is rebuilt after the close: its new store gets everything back.
         let rebuilt = township()
@@ -259,6 +259,46 @@ import Testing
         #expect(round.closed && round.valid == 5 && round.quarantined == 1, "papers in time count again, the late one does not: \(round)")
     }
 
+    /// The second attack round's repro-3: an operator closing a round on a coordinator restored
+    /// from a backup, before the township has re-sent the papers the restore lost, made those
+    /// papers late. A coordinator closes a township's round only once the township has reported an
+    /// empty outbox since it started (its heartbeat does), unless the operator says otherwise.
+    @Test func aRestoredCoordinatorClosesARoundOnlyOnceItsTownshipHasCaughtUp() async throws {
+        let directory = NSTemporaryDirectory() + "sunshine-behind-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let original = InMemoryStore(node: "coordinator")
+        let county = County(store: original)
+        let office = township()
+        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
+        for serial in 1...3 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county)
+        try await original.backup(to: directory + "/county.backup")
+        for serial in 4...5 { try await office.record(paper(serial)) }  // acknowledged, then lost in the restore
+        try await syncOnce(office, with: county)
+
+        let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
+        try await restoredStore.write { try $0.beginIncarnation() }
+        let restored = County(store: restoredStore)
+        do {
+            _ = try await restored.closeRound(contest: "committee-2026", round: "vote-1")
+            Issue.record("a round closed before its township caught up")
+        } catch let error as CountyError {
+            #expect("\(error)".contains("township-01 has not reported an empty outbox since the coordinator started"), "\(error)")
+        }
+        #expect(try await restoredStore.read { try $0.isRoundClosed(contest: "committee-2026", round: "vote-1") } == false)
+
+        try await syncOnce(office, with: restored)
+        restored.presence.heard(from: "township-01", outbox: try await office.outbox().unsent)  // its heartbeat
+        #expect(try await restored.closeRound(contest: "committee-2026", round: "vote-1").newlyClosed)
+        try await office.record(paper(6))
+        try await syncOnce(office, with: restored)
+        let round = try #require(try await restored.tally(contest: "committee-2026", round: "vote-1").first)
+        #expect(round.closed && round.valid == 5 && round.quarantined == 1, "\(round)")
+
+        // An operator may still close at once, knowingly.
+        #expect(try await restored.closeRound(contest: "committee-2026", round: "vote-2", evenIfBehind: true).newlyClosed)
+    }
+
     /// What a ballot says about its writer is believed only of changes the county no longer holds
     /// that writer's log through: at a county never restored, a late paper claiming an early change
     /// of a store the closure names is late — also once the township has said hello from more
@@ -270,7 +310,7 @@ import Testing
         for serial in 1...3 { try await office.record(paper(serial)) }
         try await syncOnce(office, with: county)
         let store = try await storeID(office)
-        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
         for fresh in 0...AgentStore.maxPerNode {
             let other = AgentSession(node: "township-01", store: String(format: "%032x", fresh + 1))
             _ = try await county.hello(other, pulled: nil)
@@ -300,7 +340,7 @@ import Testing
         try await syncOnce(office, with: county)
         let store = try await storeID(office)
         let agent = AgentSession(node: "township-01", store: store)
-        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
         let closed = try #require(try await county.store.read { try $0.current(of: key) })
         var forged = closed.value
         var widened = try RecordRules.contest(forged.data)
@@ -315,7 +355,7 @@ import Testing
         #expect(after.closed["vote-2"] == [store: 1_000_000], "a round the county had not closed was taken back as the township said")
         // Closing a closed round again never moves its checkpoints (the second attack round's
         // repro-4: an operator's close during a restore's healing lowered them).
-        let again = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        let again = try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
         #expect(again.newlyClosed == false && again.written == nil)
         let final = try RecordRules.contest(try #require(try await county.store.read { try $0.current(of: key) }).value.data)
         #expect(final.closed["vote-1"] == [store: checkpoint])
@@ -332,7 +372,7 @@ import Testing
         closing.closed = ["vote-2": [:]]
         await #expect(throws: CountyError.self) { _ = try await county.put(kind: .contest, key: key, data: closing.json, deleted: false) }
         _ = try await county.put(kind: .contest, key: key, data: sampleContest.json, deleted: false)
-        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1")
+        _ = try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
         var dropping = sampleContest
         dropping.rounds = ["vote-2"]
         await #expect(throws: CountyError.self) { _ = try await county.put(kind: .contest, key: key, data: dropping.json, deleted: false) }
