@@ -390,12 +390,6 @@ public final class RPCConnection: Sendable {
             return await acceptHello(id: id, payload: payload, responder: responder, serverIdentity: serverIdentity, established: established)
         case .dispatchRequest(let id, let method):
             guard case .request(_, _, let payload) = message else { return false }
-            // A ping's answer is an empty result: the reader gives it at once, without a task of
-            // its own to schedule (sunshine-bench roundtrip).
-            if method == Method.ping {
-                await answer(id: id, method: method, payload: payload, responder: responder, turn: nil)
-                return false
-            }
             // Bounded by the state machine's in-flight limit.
             let turn = responder.isOrdered(method)
                 ? shared.withLockedValue { state -> OrderedTurn in
