@@ -11,18 +11,21 @@ import SunshineStore
 /// ballot, read once per contest and round of the batch.
 struct Lateness {
     let tx: any StoreTransaction
-    /// The agent store the batch came from, and the change of it the batch ends at.
+    /// The agent store the batch came from, and the changes of it the batch carries.
     let store: String
+    let after: Int64
     let upto: Int64
     private var closed: [ClosedRound: Bool] = [:]
     private var contests: [String: Contest?] = [:]
 
-    init(tx: any StoreTransaction, store: String, upto: Int64) {
+    init(tx: any StoreTransaction, store: String, after: Int64, upto: Int64) {
         self.tx = tx
         self.store = store
+        self.after = after
         self.upto = upto
     }
 
+    /// Asked of a version the county does not hold (a duplicate changes nothing).
     mutating func isLate(_ record: Record) throws -> Bool {
         guard record.kind == .ballot, let paper = Ballot.contestAndRound(ofKey: record.key) else { return false }
         let round = ClosedRound(contest: paper.contest, round: paper.round)
@@ -33,16 +36,11 @@ struct Lateness {
             contests[paper.contest] = current.flatMap { $0.value.deleted ? nil : try? RecordRules.contest($0.value.data) }
         }
         // A closure from before closures carried checkpoints: every paper arriving now is late.
-        guard let contest = contests[paper.contest] ?? nil, let atClose = contest.closed[paper.round] else { return true }
-        guard contest.paperIsLate(round: paper.round, store: store, upto: upto) else { return false }
-        // Re-sent after a restore — by its writer, or by another store of the township that got it
-        // back from the county (a rebuilt PC, a second PC): it was at the county in time if its
-        // writer's checkpoint at the close covers it. The county believes that only of a change it
-        // no longer holds its writer's log through: one it does hold through, and not this paper,
-        // never had this paper then.
-        guard let written = record.written, let checkpoint = atClose[written.store], written.seq <= checkpoint else { return true }
-        let held = try tx.agentStore(node: record.township, store: written.store)?.checkpoint ?? 0
-        return held >= written.seq
+        guard let contest = contests[paper.contest] ?? nil, contest.closed[paper.round] != nil else { return true }
+        let tx = tx
+        return try contest.paperIsLate(round: paper.round, written: record.written, store: store, after: after, upto: upto) { writer in
+            try tx.agentStore(node: record.township, store: writer)?.checkpoint ?? 0
+        }
     }
 }
 

@@ -106,7 +106,7 @@ public struct County: Sendable {
             guard batch.after == held.checkpoint else { throw CountyError.outOfOrder(checkpoint: held.checkpoint) }
             var outcome = PushOutcome(upto: batch.upto)
             // Whether a ballot reached the county after its round closed, asked once per round.
-            var lateness = Lateness(tx: tx, store: agent.store, upto: batch.upto)
+            var lateness = Lateness(tx: tx, store: agent.store, after: batch.after, upto: batch.upto)
             func refuse(_ key: String, _ township: String, _ error: RecordError, _ version: String) throws {
                 outcome.rejected.append(.init(key: key, error: error))
                 try tx.holdAside(Refusal(

@@ -113,7 +113,7 @@ public struct Contest: Sendable, Hashable {
     /// contest's township at the close: the last change of that store the county held then. A
     /// closure travels in the contest's own record, so every replica holds it, and a coordinator
     /// restored from an older copy gets it back from the township — and with it which papers were
-    /// at the county in time (``paperIsLate(round:store:upto:)``, docs/replication.md).
+    /// at the county in time (``paperIsLate(round:written:store:after:upto:heldThrough:)``, docs/replication.md).
     public var closed: [String: [String: Int64]]
 
     public init(
@@ -150,13 +150,26 @@ public struct Contest: Sendable, Hashable {
         return .object(members)
     }
 
-    /// Whether a paper of `round`, pushed from agent store `store` in a batch ending at that
-    /// store's change `upto`, reached the county after the round closed: a paper is in time only
-    /// when the store's checkpoint at the close covers its whole batch.
-    public func paperIsLate(round: String, store: String, upto: Int64) -> Bool {
-        guard let stores = closed[round] else { return false }
-        guard let checkpoint = stores[store] else { return true }
-        return upto > checkpoint
+    /// Whether a paper of `round` that the county does not hold reached it after the round closed.
+    /// At the close the county held every change of each of the township's stores up to that
+    /// store's checkpoint then, so a paper it does not hold now was in time only if it was one of
+    /// those, lost since in a restore of the county:
+    /// * a paper that says which store wrote it as which change (`written`), whichever store sends
+    ///   it: if that change is within its writer's checkpoint at the close, and beyond what the
+    ///   county holds of that store now (`heldThrough`) — it holds any change up to there;
+    /// * a paper from before papers said so: if its push carries changes (`after`, `upto`] of the
+    ///   sending store `store`, all within that store's checkpoint at the close (`after` is what
+    ///   the county holds of it now: a push that does not continue from there is refused).
+    public func paperIsLate(
+        round: String, written: WrittenAt?, store: String, after: Int64, upto: Int64, heldThrough: (String) throws -> Int64
+    ) rethrows -> Bool {
+        guard let checkpoints = closed[round] else { return false }
+        if let written {
+            guard let checkpoint = checkpoints[written.store], written.seq <= checkpoint else { return true }
+            return try heldThrough(written.store) >= written.seq
+        }
+        guard let checkpoint = checkpoints[store] else { return true }
+        return !(after < upto && upto <= checkpoint)
     }
 
     /// The key of contest `id`: `contest/county/ID`.

@@ -310,12 +310,28 @@ import Testing
         for serial in 1...3 { try await office.record(paper(serial)) }
         try await syncOnce(office, with: county)
         let store = try await storeID(office)
+        _ = try await county.hello(AgentSession(node: "township-01", store: String(format: "%032x", 1)), pulled: nil)  // named at 0
         _ = try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
         for fresh in 0...AgentStore.maxPerNode {
             let other = AgentSession(node: "township-01", store: String(format: "%032x", fresh + 1))
             _ = try await county.hello(other, pulled: nil)
         }
         #expect(try await county.store.read { try $0.agentStore(node: "township-01", store: store) } != nil, "a closure's store is kept")
+
+        // The third attack round's repro-4: new papers in a push that moves no checkpoint, from the
+        // closure's own store or from one it names at 0, are late.
+        try await office.record(paper(8))
+        let eighth = try #require(try await office.store.read { try $0.current(of: paper(8).key(township: "township-01")) }?.value)
+        let agent = AgentSession(node: "township-01", store: store)
+        let at = try await county.checkpoint(of: agent)
+        let still = try await county.push(PushBatch(records: [eighth], after: at, upto: at), from: agent)
+        #expect(still.rejected.map(\.error.reason) == ["round_closed"], "a push that moves no checkpoint brings nothing in time")
+        var legacy = eighth
+        legacy.written = nil
+        legacy.at = "2026-12-02T00:00:00Z"
+        let named = AgentSession(node: "township-01", store: String(format: "%032x", 1))
+        let fromNamed = try await county.push(PushBatch(records: [legacy], after: 0, upto: 0), from: named)
+        #expect(fromNamed.rejected.map(\.error.reason) == ["round_closed"])
 
         try await office.record(paper(9))
         var late = try #require(try await office.store.read { try $0.current(of: paper(9).key(township: "township-01")) }?.value)
@@ -325,7 +341,7 @@ import Testing
         let outcome = try await county.push(PushBatch(records: [late], after: 0, upto: 1, head: someHead), from: forger)
         #expect(outcome.rejected.map(\.error.reason) == ["round_closed"])
         let round = try #require(try await county.tally(contest: "committee-2026", round: "vote-1").first)
-        #expect(round.valid == 3 && round.quarantined == 1, "\(round)")
+        #expect(round.valid == 3 && round.quarantined == 2, "papers 8 (twice sent, one key) and 9 are kept, not counted: \(round)")
     }
 
     /// The attack's repro-12: a township that sends a county version of its own contest closing a
