@@ -136,8 +136,8 @@ struct CoordinatorResponder: RPCResponder {
     }
 
     func pinged(_ params: PingParams, on connection: RPCConnection) async {
-        guard let node = connection.peer?.identity.node else { return }
-        county.presence.heard(from: node, seq: params.seq, outbox: params.outbox)
+        guard let identity = connection.peer?.identity else { return }
+        county.presence.heard(from: identity.node, store: Self.session(of: identity, connection.hello).store, seq: params.seq, outbox: params.outbox)
     }
 
     func connectionClosed(_ connection: RPCConnection) async {

@@ -143,9 +143,15 @@ public struct County: Sendable {
                     continue
                 case .refused(let error):
                     try refuse(record.key, record.township, error, record.canonical)
-                    if let written = try Self.closeAgain(returned: record, by: agent.node, in: tx) {
-                        outcome.audience.add(written.record, source: nil)
-                        outcome.reclosed.append(written)
+                    // A closure that cannot be written again stays held aside; the push goes on,
+                    // or the township could never re-send its papers.
+                    do {
+                        if let written = try Self.closeAgain(returned: record, by: agent.node, in: tx) {
+                            outcome.audience.add(written.record, source: nil)
+                            outcome.reclosed.append(written)
+                        }
+                    } catch let error as CountyError {
+                        outcome.notReclosed.append("\(record.key) held aside; its closures were not taken back: \(error)")
                     }
                     continue
                 case .applied(let applied):
@@ -172,6 +178,9 @@ public struct County: Sendable {
             return outcome
         }, queued: queued)
         record(outcome, from: agent.node, at: now)
+        for message in outcome.notReclosed {
+            events.record(.refused, at: now, township: agent.node, message)
+        }
         for written in outcome.reclosed {
             let id = Contest.id(ofKey: written.record.key)
             for round in written.closed {
@@ -397,13 +406,19 @@ public struct County: Sendable {
             if closing.closed[round] != nil {
                 if definition.closed[round] != nil { return nil }
             } else {
-                guard evenIfBehind || presence.hasCaughtUp(definition.township) else {
+                let now = clock()
+                if !evenIfBehind, let behind = try Self.storesBehind(of: definition.township, at: now, in: tx, presence: presence).first {
+                    let heard = Date(timeIntervalSince1970: Double(behind.lastHello) / 1000).formatted(.iso8601)
                     throw CountyError.invalid(
-                        "\(definition.township) has not reported an empty outbox since the coordinator started, so ballots it sent before may not be here yet (after a restore from a backup it sends them again), and closing now would count them late. Close once `sunshine status` shows it with outbox 0, or close now with --even-if-behind."
+                        "\(definition.township)'s store \(behind.store) (last hello \(heard)) has not reported an empty outbox since the coordinator started, so ballots it sent before may not be here yet (after a restore from a backup it sends them again), and closing now would count them late. Close once `sunshine status` shows \(definition.township) with outbox 0, or close now with --even-if-behind."
                     )
                 }
-                closing.closed[round] = Dictionary(
-                    try tx.agentStores().filter { $0.node == definition.township }.map { ($0.store, $0.checkpoint) }, uniquingKeysWith: max)
+                // A store the county holds nothing of lets nothing in (``Contest/paperIsLate``); of
+                // the others, the ones heard from last, as many as a closure may name — so a township
+                // saying hello from store after store cannot make its round impossible to close.
+                let stores = try tx.agentStores().filter { $0.node == definition.township && $0.checkpoint > 0 }
+                    .sorted { ($0.lastHello, $0.store) > ($1.lastHello, $1.store) }.prefix(Contest.maxClosureStores)
+                closing.closed[round] = Dictionary(stores.map { ($0.store, $0.checkpoint) }, uniquingKeysWith: max)
             }
             return try Self.writeAsCounty(kind: .contest, key: key, township: RecordRules.countyScope, data: closing.closures(into: held.value.data), in: tx)
         }
@@ -412,6 +427,16 @@ public struct County: Sendable {
             events.record(.roundClosed, at: clock(), township: township, "round \(round) of \(contest) closed")
         }
         return (newlyClosed, written)
+    }
+
+    /// The stores of `township` that hold changes the county may have lost — it holds some of
+    /// theirs, and they said hello in the week before `now` — and have not reported an empty outbox
+    /// since this coordinator started. A store silent for longer is a PC gone or rebuilt.
+    static func storesBehind(of township: String, at now: Date, in tx: any StoreTransaction, presence: Presence) throws -> [AgentStore] {
+        let since = Int64((now.timeIntervalSince1970 - 7 * 24 * 3600) * 1000)
+        return try tx.agentStores().filter {
+            $0.node == township && $0.checkpoint > 0 && $0.lastHello >= since && !presence.hasCaughtUp(AgentSession(node: $0.node, store: $0.store))
+        }.sorted { ($0.lastHello, $0.store) > ($1.lastHello, $1.store) }
     }
 
     private func write(kind: RecordKind, key: String, township: String, deleted: Bool, data: @escaping @Sendable (CurrentRecord?) throws -> JSONValue) async throws -> Written {
@@ -431,18 +456,32 @@ public struct County: Sendable {
         kind: RecordKind, key: String, township: String, data: JSONValue, deleted: Bool = false, over extra: VersionVector = VersionVector(),
         in tx: any StoreTransaction
     ) throws -> Written {
-        var newlyClosed: [String] = []
-        if kind == .contest, !deleted, let contest = try? RecordRules.contest(data) {
-            let id = Contest.id(ofKey: key)
-            for round in contest.rounds where contest.closed[round] != nil {
-                if try tx.closeRound(contest: id, round: round) { newlyClosed.append(round) }
-            }
-        }
-        let refused = try tx.refusals(key: key).compactMap { refusal in
-            (try? JSONParser.parse(refusal.version)).flatMap { try? Record(json: $0) }?.clock
+        // The version supersedes what the county holds aside for the record from nodes that hold
+        // it, where those are valid versions. Should that clock make the record unwritable (a
+        // township sending a clock of many actors), the version builds on what the county holds:
+        // another node's junk never stops the county writing a record.
+        let refused = try tx.refusals(key: key).compactMap { refusal -> VersionVector? in
+            guard Routing.isMeant(kind: kind, scope: township, for: refusal.node), let record = try? Record(json: JSONParser.parse(refusal.version)),
+                (try? RecordRules.validate(record)) != nil, record.clock.counters.values.allSatisfy({ $0 < RecordRules.maxClockCounter })
+            else { return nil }
+            return record.clock
         }
         do {
-            let record = try tx.write(kind: kind, key: key, township: township, data: data, deleted: deleted, at: Date(), over: VersionVector.join(refused + [extra]))
+            let over = VersionVector.join(refused + [extra])
+            let record: Record
+            do {
+                record = try tx.write(kind: kind, key: key, township: township, data: data, deleted: deleted, at: Date(), over: over)
+            } catch is RecordError where over != extra {
+                record = try tx.write(kind: kind, key: key, township: township, data: data, deleted: deleted, at: Date(), over: extra)
+            }
+            // The index follows the record written, so a version that cannot be written closes nothing.
+            var newlyClosed: [String] = []
+            if kind == .contest, !deleted, let contest = try? RecordRules.contest(data) {
+                let id = Contest.id(ofKey: key)
+                for round in contest.rounds where contest.closed[round] != nil {
+                    if try tx.closeRound(contest: id, round: round) { newlyClosed.append(round) }
+                }
+            }
             return Written(record: record, audience: Audience([record]), logUpto: try tx.latestSeq(), closed: newlyClosed)
         } catch let error as RecordError {
             throw CountyError.invalid("The record was not written: \(error.message).")

@@ -68,6 +68,8 @@ public struct PushOutcome: Sendable, Equatable {
     public var logUpto: Int64 = 0
     /// Contest versions the county wrote because the township returned closures it had lost.
     public var reclosed: [Written] = []
+    /// Why a returned closure could not be taken back (the version stays held aside).
+    public var notReclosed: [String] = []
 
     public init(upto: Int64) {
         self.upto = upto

@@ -20,8 +20,8 @@ public final class Presence: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
-    /// The townships that reported an empty outbox since this coordinator started.
-    private let caughtUp = Mutex<Set<String>>([])
+    /// The agent stores that reported an empty outbox since this coordinator started.
+    private let caughtUp = Mutex<Set<AgentSession>>([])
     private let clock: @Sendable () -> Date
 
     public init(clock: @escaping @Sendable () -> Date = Date.init) {
@@ -41,21 +41,22 @@ public final class Presence: Sendable {
         }
     }
 
-    /// The node spoke; an agent's report carries its newest sequence number and unsent changes.
-    public func heard(from node: String, seq: Int64? = nil, outbox: Int64? = nil) {
+    /// The node spoke; an agent's report carries its newest sequence number and unsent changes,
+    /// and the store it speaks for.
+    public func heard(from node: String, store: String? = nil, seq: Int64? = nil, outbox: Int64? = nil) {
         let now = clock()
         entries.withLock { entries in
             entries[node]?.lastSeen = now
             if let seq { entries[node]?.reportedSeq = seq }
             if let outbox { entries[node]?.reportedOutbox = outbox }
         }
-        if outbox == 0 { _ = caughtUp.withLock { $0.insert(node) } }
+        if outbox == 0, let store { _ = caughtUp.withLock { $0.insert(AgentSession(node: node, store: store)) } }
     }
 
-    /// Whether township `node` reported, since this coordinator started, that the county held every
+    /// Whether an agent store reported, since this coordinator started, that the county held every
     /// change it had: so what it sent before the start — lost if the coordinator was restored from
     /// a backup — is here again (DESIGN §3.5).
-    public func hasCaughtUp(_ node: String) -> Bool { caughtUp.withLock { $0.contains(node) } }
+    public func hasCaughtUp(_ store: AgentSession) -> Bool { caughtUp.withLock { $0.contains(store) } }
 
     /// A connection from the node closed; returns whether that left the node offline.
     @discardableResult

@@ -93,6 +93,10 @@ public struct Finding: Sendable, Hashable {
 
 /// A contest: who can be elected, to how many seats, in which rounds.
 public struct Contest: Sendable, Hashable {
+    /// The most stores one round's closure names: a township runs a PC or two, and every closed
+    /// round of a contest must fit in its record (``RecordRules/maxRecordBytes``).
+    public static let maxClosureStores = 16
+
     public struct Candidate: Sendable, Hashable {
         public var id: String
         public var name: String

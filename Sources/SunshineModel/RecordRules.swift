@@ -134,8 +134,8 @@ public enum RecordRules {
             guard let rounds = value.objectValue else { throw .invalid("closed must be an object of round → {store: checkpoint}") }
             for (round, stores) in rounds {
                 guard seen.contains(round) else { throw .invalid("closed round \"\(round)\" is not one of the contest's rounds") }
-                guard let members = stores.objectValue, members.count <= maxListCount else {
-                    throw .invalid("closed round \"\(round)\" must map at most \(maxListCount) store ids to checkpoints")
+                guard let members = stores.objectValue, members.count <= Contest.maxClosureStores else {
+                    throw .invalid("closed round \"\(round)\" must map at most \(Contest.maxClosureStores) store ids to checkpoints")
                 }
                 var checkpoints: [String: Int64] = [:]
                 for (store, checkpoint) in members {

@@ -353,8 +353,8 @@ public struct VersionResult: Codable, Sendable, Equatable {
 public struct CloseRoundParams: Codable, Sendable, Equatable {
     public var contest: String
     public var round: String
-    /// Close although the contest's township has not reported an empty outbox since the
-    /// coordinator started (an extension of DESIGN §3.3).
+    /// Close although a store of the contest's township has not reported an empty outbox since
+    /// the coordinator started (an extension of DESIGN §3.3).
     public var evenIfBehind: Bool?
 
     public init(contest: String, round: String, evenIfBehind: Bool? = nil) {

@@ -183,9 +183,9 @@ struct CloseRoundCommand: AsyncParsableCommand {
     @Argument(help: "The round id, e.g. vote-1.") var round: String
     @Flag(
         help: """
-            Close although the contest's township has not reported an empty outbox since the coordinator \
-            started. Ballots it sent before and has not sent again since (after a restore from a backup) \
-            would then count as late.
+            Close although a store of the contest's township has not reported an empty outbox since the \
+            coordinator started (a PC that stays off, or one rebuilt this week). Ballots it sent before and \
+            has not sent again since (after a restore from a backup) would then count as late.
             """)
     var evenIfBehind = false
 

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import SunshineAgent
 import SunshineCoordinator
+import SunshineCounty
 import SunshineModel
 import SunshinePKI
 import SunshineRPC
@@ -119,7 +120,8 @@ final class TestCounty: Sendable {
         let office = Township(store: try store(township))
         try await eventually("\(township)'s outbox is empty") { try await office.outbox().unsent == 0 }
         // Its next heartbeat tells the coordinator, which closes its rounds only after that.
-        try await eventually("\(township) reported an empty outbox") { self.coordinator?.county.presence.hasCaughtUp(township) == true }
+        let session = AgentSession(node: township, store: try await office.store.read { try $0.identity().storeID })
+        try await eventually("\(township) reported an empty outbox") { self.coordinator?.county.presence.hasCaughtUp(session) == true }
     }
 }
 

@@ -283,12 +283,13 @@ import Testing
             _ = try await restored.closeRound(contest: "committee-2026", round: "vote-1")
             Issue.record("a round closed before its township caught up")
         } catch let error as CountyError {
-            #expect("\(error)".contains("township-01 has not reported an empty outbox since the coordinator started"), "\(error)")
+            #expect("\(error)".contains("township-01's store \(try await storeID(office))"), "\(error)")
+            #expect("\(error)".contains("has not reported an empty outbox since the coordinator started"), "\(error)")
         }
         #expect(try await restoredStore.read { try $0.isRoundClosed(contest: "committee-2026", round: "vote-1") } == false)
 
         try await syncOnce(office, with: restored)
-        restored.presence.heard(from: "township-01", outbox: try await office.outbox().unsent)  // its heartbeat
+        restored.presence.heard(from: "township-01", store: try await storeID(office), outbox: try await office.outbox().unsent)  // its heartbeat
         #expect(try await restored.closeRound(contest: "committee-2026", round: "vote-1").newlyClosed)
         try await office.record(paper(6))
         try await syncOnce(office, with: restored)
@@ -297,6 +298,43 @@ import Testing
 
         // An operator may still close at once, knowingly.
         #expect(try await restored.closeRound(contest: "committee-2026", round: "vote-2", evenIfBehind: true).newlyClosed)
+    }
+
+    /// The third attack round's repro-5: the wait for a township to catch up after a restore
+    /// counted townships, not stores — one PC back made a close judge the other PC's re-sent
+    /// papers late. Every store the county holds changes of, heard from in the last week, must
+    /// have reported an empty outbox.
+    @Test func aRestoredCoordinatorWaitsForEveryStoreOfTheTownship() async throws {
+        let directory = NSTemporaryDirectory() + "sunshine-two-pcs-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let original = InMemoryStore(node: "coordinator")
+        let county = County(store: original)
+        let first = township(), second = township()
+        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
+        try await first.record(paper(1))
+        try await second.record(paper(2, station: "s02"))
+        try await syncOnce(first, with: county, pull: false)
+        try await syncOnce(second, with: county, pull: false)
+        try await original.backup(to: directory + "/county.backup")
+        for serial in 3...4 { try await second.record(paper(serial, station: "s02")) }
+        try await syncOnce(second, with: county, pull: false)
+
+        let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
+        try await restoredStore.write { try $0.beginIncarnation() }
+        let restored = County(store: restoredStore)
+        try await syncOnce(first, with: restored, pull: false)
+        restored.presence.heard(from: "township-01", store: try await storeID(first), outbox: 0)
+        do {
+            _ = try await restored.closeRound(contest: "committee-2026", round: "vote-1")
+            Issue.record("a round closed before every store of its township caught up")
+        } catch let error as CountyError {
+            #expect("\(error)".contains(try await storeID(second)), "\(error)")
+        }
+        try await syncOnce(second, with: restored, pull: false)
+        restored.presence.heard(from: "township-01", store: try await storeID(second), outbox: 0)
+        #expect(try await restored.closeRound(contest: "committee-2026", round: "vote-1").newlyClosed)
+        let round = try #require(try await restored.tally(contest: "committee-2026", round: "vote-1").first)
+        #expect(round.valid == 4 && round.quarantined == 0, "\(round)")
     }
 
     /// What a ballot says about its writer is believed only of changes the county no longer holds
@@ -342,6 +380,55 @@ import Testing
         #expect(outcome.rejected.map(\.error.reason) == ["round_closed"])
         let round = try #require(try await county.tally(contest: "committee-2026", round: "vote-1").first)
         #expect(round.valid == 3 && round.quarantined == 2, "papers 8 (twice sent, one key) and 9 are kept, not counted: \(round)")
+    }
+
+    /// The third attack round's repro-2: one township's unreadable record under another
+    /// township's contest key was held aside, and every later county version of that contest
+    /// joined its clock and failed — the operator could neither close nor publish it. A county
+    /// version builds only on what the record's own township sent back, and only on valid clocks.
+    @Test func anotherTownshipsHeldAsideJunkNeverBlocksAContest() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        let key = Contest.key("committee-2026")
+        let poison: JSONValue = [
+            "key": .string(key), "kind": "contest", "township": "county", "clock": ["not an actor!": 1], "origin": "county",
+            "at": "x", "deleted": false, "data": [:],
+        ]
+        let outsider = AgentSession(node: "township-02", store: String(format: "%032x", 2))
+        _ = try await county.hello(outsider, pulled: nil)
+        let poisoned = try await county.push(PushBatch(entries: [.unreadable(key: key, error: .invalid("junk"), json: poison)], after: 0, upto: 0), from: outsider)
+        #expect(poisoned.rejected.count == 1)
+        // The contest's own township sending a counter at the end of the range blocks nothing either.
+        let huge = Record(
+            key: key, kind: .contest, township: "county", clock: VersionVector(["coordinator.0000000000ff": RecordRules.maxClockCounter]),
+            origin: "county", at: "x", data: sampleContest.json)
+        let home = AgentSession(node: "township-01", store: String(format: "%032x", 1))
+        _ = try await county.hello(home, pulled: nil)
+        _ = try await county.push(PushBatch(records: [huge], after: 0, upto: 0), from: home)
+        #expect(try await county.store.read { try $0.refusals(key: key) }.count == 2)
+
+        _ = try await county.put(kind: .contest, key: key, data: sampleContest.json, deleted: false)
+        #expect(try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true).newlyClosed)
+    }
+
+    /// The third attack round's repro-3: a township saying hello from store after store made its
+    /// closures name ever more stores until a round could not be closed. A closure names the
+    /// stores the county holds changes of, at most ``Contest/maxClosureStores`` heard from last.
+    @Test func aTownshipWithManyStoresCanStillHaveItsRoundsClosed() async throws {
+        let county = County(store: InMemoryStore(node: "coordinator"))
+        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
+        var serial = 0
+        for round in ["vote-1", "vote-2"] {
+            for _ in 0..<(Contest.maxClosureStores + 4) {
+                let office = township()
+                serial += 1
+                try await office.record(paper(serial, round: round))
+                try await syncOnce(office, with: county)
+            }
+            _ = try await county.hello(AgentSession(node: "township-01", store: String(format: "%032x", serial)), pulled: nil)  // holds nothing
+            #expect(try await county.closeRound(contest: "committee-2026", round: round, evenIfBehind: true).newlyClosed)
+        }
+        let contest = try RecordRules.contest(try #require(try await county.store.read { try $0.current(of: Contest.key("committee-2026")) }).value.data)
+        #expect(contest.closed.values.allSatisfy { $0.count == Contest.maxClosureStores && $0.values.allSatisfy { $0 > 0 } })
     }
 
     /// The attack's repro-12: a township that sends a county version of its own contest closing a
