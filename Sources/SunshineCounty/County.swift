@@ -429,13 +429,14 @@ public struct County: Sendable {
         return (newlyClosed, written)
     }
 
-    /// The stores of `township` that hold changes the county may have lost — it holds some of
-    /// theirs, and they said hello in the week before `now` — and have not reported an empty outbox
-    /// since this coordinator started. A store silent for longer is a PC gone or rebuilt.
+    /// The stores of `township` that may hold changes the county lost — they said hello in the week
+    /// before `now` (a store silent for longer is a PC gone or rebuilt) — and have not reported an
+    /// empty outbox since this coordinator started. A store the county holds at checkpoint 0 may
+    /// have pushed after the backup it was restored from, so it is waited for too.
     static func storesBehind(of township: String, at now: Date, in tx: any StoreTransaction, presence: Presence) throws -> [AgentStore] {
         let since = Int64((now.timeIntervalSince1970 - 7 * 24 * 3600) * 1000)
         return try tx.agentStores().filter {
-            $0.node == township && $0.checkpoint > 0 && $0.lastHello >= since && !presence.hasCaughtUp(AgentSession(node: $0.node, store: $0.store))
+            $0.node == township && $0.lastHello >= since && !presence.hasCaughtUp(AgentSession(node: $0.node, store: $0.store))
         }.sorted { ($0.lastHello, $0.store) > ($1.lastHello, $1.store) }
     }
 
