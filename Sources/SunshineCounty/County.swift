@@ -381,18 +381,21 @@ public struct County: Sendable {
     /// Closes a round: the contest gets a new county version listing it closed with each of its
     /// township's stores' checkpoints now, so the closure reaches the township like any county
     /// record — and comes back from there to a coordinator restored from an older copy, which then
-    /// still knows which papers were in time. Closing a round closed already changes nothing: its
-    /// checkpoints are never moved, whoever asks (the attack's repro-4 of the second round: a
-    /// close during a restore's healing lowered them). Returns whether the round was newly closed,
-    /// and the version written when there was one.
+    /// still knows which papers were in time. Closing a round closed already never raises its
+    /// checkpoints: it holds each to what the county holds of that store now where that is less —
+    /// which changes nothing of a closure the county made itself (checkpoints only grow), and ends
+    /// one a township's copy claimed beyond what the county ever received (the third attack round's
+    /// repro-1). Returns whether the round was newly closed, and the version written if any.
     ///
-    /// Unless `evenIfBehind`, a round is closed only once its township has reported since this
-    /// coordinator started that the county holds everything it sent: a coordinator restored from a
-    /// backup gets the papers it lost back from the township after its hello, and a close before
-    /// that would judge them late (docs/replication.md, "Round closures").
+    /// Unless `evenIfBehind`, a round is closed (or held to the county's checkpoints) only once
+    /// every store of its township heard from this week has reported since this coordinator started
+    /// that the county holds everything it sent: a coordinator restored from a backup gets the
+    /// papers it lost back from the township after its hello, and a close before that would judge
+    /// them late (docs/replication.md, "Round closures").
     public func closeRound(contest: String, round: String, evenIfBehind: Bool = false) async throws -> (newlyClosed: Bool, written: Written?) {
         let key = Contest.key(contest)
         let presence = presence
+        let now = clock()
         let written: Written? = try await store.write { tx in
             guard let held = try tx.current(of: key), !held.value.deleted, let definition = try? RecordRules.contest(held.value.data) else {
                 throw CountyError.invalid("There is no contest \(contest); publish it with `sunshine contest publish` first.")
@@ -400,31 +403,39 @@ public struct County: Sendable {
             guard definition.rounds.contains(round) else {
                 throw CountyError.invalid("Contest \(contest) has no round \(round); its rounds are \(definition.rounds.joined(separator: ", ")).")
             }
+            func requireCaughtUp() throws {
+                guard !evenIfBehind, let behind = try Self.storesBehind(of: definition.township, at: now, in: tx, presence: presence).first else { return }
+                let heard = Date(timeIntervalSince1970: Double(behind.lastHello) / 1000).formatted(.iso8601)
+                throw CountyError.invalid(
+                    "\(definition.township)'s store \(behind.store) (last hello \(heard)) has not reported an empty outbox since the coordinator started, so ballots it sent before may not be here yet (after a restore from a backup it sends them again), and closing now would count them late. Close once `sunshine status` shows \(definition.township) with outbox 0, or close now with --even-if-behind."
+                )
+            }
+            let stores = try tx.agentStores().filter { $0.node == definition.township }
             var closing = definition
             closing.closed = try Self.heldClosures(of: contest, in: definition, tx: tx)
-            // A round closed before closures carried checkpoints is written into the record, with none.
-            if closing.closed[round] != nil {
-                if definition.closed[round] != nil { return nil }
-            } else {
-                let now = clock()
-                if !evenIfBehind, let behind = try Self.storesBehind(of: definition.township, at: now, in: tx, presence: presence).first {
-                    let heard = Date(timeIntervalSince1970: Double(behind.lastHello) / 1000).formatted(.iso8601)
-                    throw CountyError.invalid(
-                        "\(definition.township)'s store \(behind.store) (last hello \(heard)) has not reported an empty outbox since the coordinator started, so ballots it sent before may not be here yet (after a restore from a backup it sends them again), and closing now would count them late. Close once `sunshine status` shows \(definition.township) with outbox 0, or close now with --even-if-behind."
-                    )
-                }
+            if let atClose = definition.closed[round] {
+                let holds = Dictionary(stores.map { ($0.store, $0.checkpoint) }, uniquingKeysWith: max)
+                let bounded = Dictionary(uniqueKeysWithValues: atClose.map { ($0.key, min($0.value, holds[$0.key] ?? 0)) })
+                if bounded == atClose { return nil }
+                try requireCaughtUp()
+                closing.closed[round] = bounded
+            } else if closing.closed[round] == nil {
+                try requireCaughtUp()
                 // A store the county holds nothing of lets nothing in (``Contest/paperIsLate``); of
                 // the others, the ones heard from last, as many as a closure may name — so a township
                 // saying hello from store after store cannot make its round impossible to close.
-                let stores = try tx.agentStores().filter { $0.node == definition.township && $0.checkpoint > 0 }
-                    .sorted { ($0.lastHello, $0.store) > ($1.lastHello, $1.store) }.prefix(Contest.maxClosureStores)
-                closing.closed[round] = Dictionary(stores.map { ($0.store, $0.checkpoint) }, uniquingKeysWith: max)
+                let named = stores.filter { $0.checkpoint > 0 }.sorted { ($0.lastHello, $0.store) > ($1.lastHello, $1.store) }
+                    .prefix(Contest.maxClosureStores)
+                closing.closed[round] = Dictionary(named.map { ($0.store, $0.checkpoint) }, uniquingKeysWith: max)
             }
+            // (A round closed before closures carried checkpoints is written into the record, with none.)
             return try Self.writeAsCounty(kind: .contest, key: key, township: RecordRules.countyScope, data: closing.closures(into: held.value.data), in: tx)
         }
+        let township = written.flatMap { try? RecordRules.contest($0.record.data) }?.township
         let newlyClosed = written?.closed.contains(round) ?? false
-        if newlyClosed, let township = written.flatMap({ try? RecordRules.contest($0.record.data) })?.township {
-            events.record(.roundClosed, at: clock(), township: township, "round \(round) of \(contest) closed")
+        if let township {
+            let message = newlyClosed ? "round \(round) of \(contest) closed" : "round \(round) of \(contest): its closure held to what the county holds of each store"
+            events.record(.roundClosed, at: clock(), township: township, message)
         }
         return (newlyClosed, written)
     }

@@ -200,7 +200,9 @@ struct CloseRoundCommand: AsyncParsableCommand {
                     + "not counted."
             )
         } else {
-            Output.say("Round \(round) of \(contest) was already closed; nothing changed.")
+            Output.say(
+                "Round \(round) of \(contest) was already closed; its checkpoints are at most what the county holds of each store, "
+                    + "so it counts no paper the county did not have.")
         }
     }
 }

@@ -465,6 +465,21 @@ import Testing
         try await office.record(paper(7))
         try await syncOnce(office, with: county)
         #expect(try await county.tally(contest: "committee-2026", round: "vote-1").first?.quarantined == 1, "a later paper is late")
+
+        // The third attack round's repro-1: the township's closure of vote-2 claims checkpoints
+        // beyond anything the county received; the operator's close holds them to what it holds.
+        try await office.record(paper(8, round: "vote-2"))
+        try await syncOnce(office, with: county)
+        #expect(try await county.tally(contest: "committee-2026", round: "vote-2").first?.valid == 1, "the township's word let it in")
+        let held = try await county.checkpoint(of: agent)
+        let reclosed = try await county.closeRound(contest: "committee-2026", round: "vote-2", evenIfBehind: true)
+        #expect(reclosed.newlyClosed == false && reclosed.written != nil)
+        let bounded = try RecordRules.contest(try #require(try await county.store.read { try $0.current(of: key) }).value.data)
+        #expect(bounded.closed["vote-2"] == [store: held] && bounded.closed["vote-1"] == [store: checkpoint])
+        try await office.record(paper(9, round: "vote-2"))
+        try await syncOnce(office, with: county)
+        let vote2 = try #require(try await county.tally(contest: "committee-2026", round: "vote-2").first)
+        #expect(vote2.valid == 1 && vote2.quarantined == 1, "a paper after the operator's close is late: \(vote2)")
     }
 
     /// Publishing a contest never closes or reopens a round (the attack's repro-20 and repro-8).
