@@ -13,6 +13,21 @@ import Testing
         Township(store: InMemoryStore(node: node))
     }
 
+    /// A new, empty directory for backups.
+    private func scratchDirectory(_ name: String) throws -> String {
+        let directory = NSTemporaryDirectory() + name + "-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    /// The county's store restored from `backup` and started, as a restarted coordinator starts:
+    /// with a new actor.
+    private func restartedCounty(from backup: String) async throws -> InMemoryStore {
+        let store = try InMemoryStore(contentsOf: backup, node: "coordinator")
+        try await store.write { try $0.beginIncarnation() }
+        return store
+    }
+
     private func storeID(_ township: Township) async throws -> String {
         try await township.store.read { try $0.identity().storeID }
     }
@@ -122,8 +137,7 @@ import Testing
     /// log is told to pull again and receives what the county writes after the restore; and an
     /// operator re-publishing the record brings every replica to the same state.
     @Test func aCountyRestoredFromABackupIsHealedWithoutLosingAnything() async throws {
-        let directory = NSTemporaryDirectory() + "sunshine-restore-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory("sunshine-restore")
         let original = InMemoryStore(node: "coordinator")
         let county = County(store: original)
         let office = township()
@@ -143,8 +157,7 @@ import Testing
         try await syncOnce(office, with: county, pull: false)
 
         // The county's disk fails; last night's copy comes back, as a new incarnation of the county.
-        let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
-        try await restoredStore.write { try $0.beginIncarnation() }
+        let restoredStore = try await restartedCounty(from: directory + "/county.backup")
         let restored = County(store: restoredStore)
         let late = try await restored.put(kind: .finding, key: "finding/county/after-restore", data: Finding(team: "t", category: "c", severity: .low, status: .open, title: "Written after the restore").json, deleted: false)
 
@@ -184,8 +197,7 @@ import Testing
     /// after the backup but before the close still count, the late one does not (the attack that
     /// found a first version of this quarantining papers that had been counted: repro-4).
     @Test func aRoundClosureLostInARestoreComesBackFromItsTownship() async throws {
-        let directory = NSTemporaryDirectory() + "sunshine-closure-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory("sunshine-closure")
         let original = InMemoryStore(node: "coordinator")
         let county = County(store: original)
         let office = township()
@@ -209,8 +221,7 @@ import Testing
         #expect(try await county.store.read { try $0.current(of: key) }.map { try RecordRules.contest($0.value.data).closed["vote-1"] } == [store: checkpoint])
         try await syncOnce(office, with: county, push: false)
 
-        let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
-        try await restoredStore.write { try $0.beginIncarnation() }
+        let restoredStore = try await restartedCounty(from: directory + "/county.backup")
         let restored = County(store: restoredStore)
         #expect(try await restoredStore.read { try $0.isRoundClosed(contest: "committee-2026", round: "vote-1") } == false)
         try await office.record(paper(6))  // a late paper, recorded offline after the close
@@ -231,8 +242,7 @@ import Testing
     /// back from the county — count again: a ballot carries the store that wrote it and as which
     /// change, and is judged by that store's checkpoint at the close, not the re-sender's.
     @Test func papersReSentByAnotherStoreAreJudgedByTheirWriter() async throws {
-        let directory = NSTemporaryDirectory() + "sunshine-writer-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory("sunshine-writer")
         let original = InMemoryStore(node: "coordinator")
         let county = County(store: original)
         let office = township()
@@ -251,8 +261,7 @@ import Testing
         #expect(written?.store == (try await storeID(office)), "a ballot travels with the store that wrote it")
         try await rebuilt.record(paper(6))  // late: recorded after the close
 
-        let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
-        try await restoredStore.write { try $0.beginIncarnation() }
+        let restoredStore = try await restartedCounty(from: directory + "/county.backup")
         let restored = County(store: restoredStore)
         try await syncOnce(rebuilt, with: restored)
         let round = try #require(try await restored.tally(contest: "committee-2026", round: "vote-1").first)
@@ -264,8 +273,7 @@ import Testing
     /// papers late. A coordinator closes a township's round only once the township has reported an
     /// empty outbox since it started (its heartbeat does), unless the operator says otherwise.
     @Test func aRestoredCoordinatorClosesARoundOnlyOnceItsTownshipHasCaughtUp() async throws {
-        let directory = NSTemporaryDirectory() + "sunshine-behind-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory("sunshine-behind")
         let original = InMemoryStore(node: "coordinator")
         let county = County(store: original)
         let office = township()
@@ -276,8 +284,7 @@ import Testing
         for serial in 4...5 { try await office.record(paper(serial)) }  // acknowledged, then lost in the restore
         try await syncOnce(office, with: county)
 
-        let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
-        try await restoredStore.write { try $0.beginIncarnation() }
+        let restoredStore = try await restartedCounty(from: directory + "/county.backup")
         let restored = County(store: restoredStore)
         do {
             _ = try await restored.closeRound(contest: "committee-2026", round: "vote-1")
@@ -305,8 +312,7 @@ import Testing
     /// papers late. Every store the county holds changes of, heard from in the last week, must
     /// have reported an empty outbox.
     @Test func aRestoredCoordinatorWaitsForEveryStoreOfTheTownship() async throws {
-        let directory = NSTemporaryDirectory() + "sunshine-two-pcs-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory("sunshine-two-pcs")
         let original = InMemoryStore(node: "coordinator")
         let county = County(store: original)
         let first = township(), second = township()
@@ -319,8 +325,7 @@ import Testing
         for serial in 3...4 { try await second.record(paper(serial, station: "s02")) }
         try await syncOnce(second, with: county, pull: false)
 
-        let restoredStore = try InMemoryStore(contentsOf: directory + "/county.backup", node: "coordinator")
-        try await restoredStore.write { try $0.beginIncarnation() }
+        let restoredStore = try await restartedCounty(from: directory + "/county.backup")
         let restored = County(store: restoredStore)
         try await syncOnce(first, with: restored, pull: false)
         restored.presence.heard(from: "township-01", store: try await storeID(first), outbox: 0)
@@ -557,8 +562,7 @@ import Testing
     /// A township store restored from an older copy finds out at hello and continues as a new store,
     /// so what it writes from then on is never hidden below the county's checkpoint of its old self.
     @Test func aTownshipStoreRestoredFromAnOlderCopyContinuesAsANewStore() async throws {
-        let directory = NSTemporaryDirectory() + "sunshine-township-restore-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory("sunshine-township-restore")
         let county = County(store: InMemoryStore(node: "coordinator"))
         let office = township()
         for serial in 1...10 { try await office.record(paper(serial)) }
