@@ -403,14 +403,14 @@ public struct County: Sendable {
             guard definition.rounds.contains(round) else {
                 throw CountyError.invalid("Contest \(contest) has no round \(round); its rounds are \(definition.rounds.joined(separator: ", ")).")
             }
+            let stores = try tx.agentStores().filter { $0.node == definition.township }
             func requireCaughtUp() throws {
-                guard !evenIfBehind, let behind = try Self.storesBehind(of: definition.township, at: now, in: tx, presence: presence).first else { return }
+                guard !evenIfBehind, let behind = Self.storesBehind(among: stores, at: now, presence: presence).first else { return }
                 let heard = Date(timeIntervalSince1970: Double(behind.lastHello) / 1000).formatted(.iso8601)
                 throw CountyError.invalid(
                     "\(definition.township)'s store \(behind.store) (last hello \(heard)) has not reported an empty outbox since the coordinator started, so ballots it sent before may not be here yet (after a restore from a backup it sends them again), and closing now would count them late. Close once `sunshine status` shows \(definition.township) with outbox 0, or close now with --even-if-behind."
                 )
             }
-            let stores = try tx.agentStores().filter { $0.node == definition.township }
             var closing = definition
             closing.closed = try Self.heldClosures(of: contest, in: definition, tx: tx)
             if let atClose = definition.closed[round] {
@@ -440,15 +440,14 @@ public struct County: Sendable {
         return (newlyClosed, written)
     }
 
-    /// The stores of `township` that may hold changes the county lost — they said hello in the week
-    /// before `now` (a store silent for longer is a PC gone or rebuilt) — and have not reported an
-    /// empty outbox since this coordinator started. A store the county holds at checkpoint 0 may
-    /// have pushed after the backup it was restored from, so it is waited for too.
-    static func storesBehind(of township: String, at now: Date, in tx: any StoreTransaction, presence: Presence) throws -> [AgentStore] {
+    /// Those of a township's `stores` that may hold changes the county lost — they said hello in
+    /// the week before `now` (a store silent for longer is a PC gone or rebuilt) — and have not
+    /// reported an empty outbox since this coordinator started. A store the county holds at
+    /// checkpoint 0 may have pushed after the backup it was restored from, so it is waited for too.
+    static func storesBehind(among stores: [AgentStore], at now: Date, presence: Presence) -> [AgentStore] {
         let since = Int64((now.timeIntervalSince1970 - 7 * 24 * 3600) * 1000)
-        return try tx.agentStores().filter {
-            $0.node == township && $0.lastHello >= since && !presence.hasCaughtUp(AgentSession(node: $0.node, store: $0.store))
-        }.sorted { ($0.lastHello, $0.store) > ($1.lastHello, $1.store) }
+        return stores.filter { $0.lastHello >= since && !presence.hasCaughtUp(AgentSession(node: $0.node, store: $0.store)) }
+            .sorted { ($0.lastHello, $0.store) > ($1.lastHello, $1.store) }
     }
 
     private func write(kind: RecordKind, key: String, township: String, deleted: Bool, data: @escaping @Sendable (CurrentRecord?) throws -> JSONValue) async throws -> Written {

@@ -28,6 +28,22 @@ import Testing
         return store
     }
 
+    /// A county with township-01's contest and five of its papers, the first three in a backup
+    /// taken between them: the start of every closure-and-restore story.
+    private func papersAcrossABackup(_ name: String) async throws -> (county: County, office: Township, backup: String) {
+        let backup = try scratchDirectory(name) + "/county.backup"
+        let original = InMemoryStore(node: "coordinator")
+        let county = County(store: original)
+        let office = township()
+        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
+        for serial in 1...3 { try await office.record(paper(serial)) }
+        try await syncOnce(office, with: county)
+        try await original.backup(to: backup)
+        for serial in 4...5 { try await office.record(paper(serial)) }  // after the backup: acknowledged, in time
+        try await syncOnce(office, with: county)
+        return (county, office, backup)
+    }
+
     private func storeID(_ township: Township) async throws -> String {
         try await township.store.read { try $0.identity().storeID }
     }
@@ -197,17 +213,8 @@ import Testing
     /// after the backup but before the close still count, the late one does not (the attack that
     /// found a first version of this quarantining papers that had been counted: repro-4).
     @Test func aRoundClosureLostInARestoreComesBackFromItsTownship() async throws {
-        let directory = try scratchDirectory("sunshine-closure")
-        let original = InMemoryStore(node: "coordinator")
-        let county = County(store: original)
-        let office = township()
+        let (county, office, backup) = try await papersAcrossABackup("sunshine-closure")
         let key = Contest.key("committee-2026")
-        _ = try await county.put(kind: .contest, key: key, data: sampleContest.json, deleted: false)
-        for serial in 1...3 { try await office.record(paper(serial)) }
-        try await syncOnce(office, with: county)
-        try await original.backup(to: directory + "/county.backup")
-        for serial in 4...5 { try await office.record(paper(serial)) }  // after the backup, in time
-        try await syncOnce(office, with: county)
 
         let closing = try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
         #expect(closing.newlyClosed && closing.written != nil)
@@ -221,7 +228,7 @@ import Testing
         #expect(try await county.store.read { try $0.current(of: key) }.map { try RecordRules.contest($0.value.data).closed["vote-1"] } == [store: checkpoint])
         try await syncOnce(office, with: county, push: false)
 
-        let restoredStore = try await restartedCounty(from: directory + "/county.backup")
+        let restoredStore = try await restartedCounty(from: backup)
         let restored = County(store: restoredStore)
         #expect(try await restoredStore.read { try $0.isRoundClosed(contest: "committee-2026", round: "vote-1") } == false)
         try await office.record(paper(6))  // a late paper, recorded offline after the close
@@ -242,16 +249,7 @@ import Testing
     /// back from the county — count again: a ballot carries the store that wrote it and as which
     /// change, and is judged by that store's checkpoint at the close, not the re-sender's.
     @Test func papersReSentByAnotherStoreAreJudgedByTheirWriter() async throws {
-        let directory = try scratchDirectory("sunshine-writer")
-        let original = InMemoryStore(node: "coordinator")
-        let county = County(store: original)
-        let office = township()
-        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
-        for serial in 1...3 { try await office.record(paper(serial)) }
-        try await syncOnce(office, with: county)
-        try await original.backup(to: directory + "/county.backup")
-        for serial in 4...5 { try await office.record(paper(serial)) }  // after the backup, in time
-        try await syncOnce(office, with: county)
+        let (county, office, backup) = try await papersAcrossABackup("sunshine-writer")
         _ = try await county.closeRound(contest: "committee-2026", round: "vote-1", evenIfBehind: true)
 
         // The township's PC is rebuilt after the close: its new store gets everything back.
@@ -261,7 +259,7 @@ import Testing
         #expect(written?.store == (try await storeID(office)), "a ballot travels with the store that wrote it")
         try await rebuilt.record(paper(6))  // late: recorded after the close
 
-        let restoredStore = try await restartedCounty(from: directory + "/county.backup")
+        let restoredStore = try await restartedCounty(from: backup)
         let restored = County(store: restoredStore)
         try await syncOnce(rebuilt, with: restored)
         let round = try #require(try await restored.tally(contest: "committee-2026", round: "vote-1").first)
@@ -273,18 +271,9 @@ import Testing
     /// papers late. A coordinator closes a township's round only once the township has reported an
     /// empty outbox since it started (its heartbeat does), unless the operator says otherwise.
     @Test func aRestoredCoordinatorClosesARoundOnlyOnceItsTownshipHasCaughtUp() async throws {
-        let directory = try scratchDirectory("sunshine-behind")
-        let original = InMemoryStore(node: "coordinator")
-        let county = County(store: original)
-        let office = township()
-        _ = try await county.put(kind: .contest, key: Contest.key("committee-2026"), data: sampleContest.json, deleted: false)
-        for serial in 1...3 { try await office.record(paper(serial)) }
-        try await syncOnce(office, with: county)
-        try await original.backup(to: directory + "/county.backup")
-        for serial in 4...5 { try await office.record(paper(serial)) }  // acknowledged, then lost in the restore
-        try await syncOnce(office, with: county)
+        let (county, office, backup) = try await papersAcrossABackup("sunshine-behind")
 
-        let restoredStore = try await restartedCounty(from: directory + "/county.backup")
+        let restoredStore = try await restartedCounty(from: backup)
         let restored = County(store: restoredStore)
         do {
             _ = try await restored.closeRound(contest: "committee-2026", round: "vote-1")
