@@ -9,12 +9,31 @@ public enum CanonicalJSON {
     /// Whether two canonical forms are the same bytes. Swift's `==` on strings ignores Unicode
     /// normalisation, but two versions whose texts differ only in NFC and NFD are different content.
     public static func same(_ left: String, _ right: String) -> Bool {
-        left.utf8.elementsEqual(right.utf8)
+        guard left.utf8.count == right.utf8.count else { return false }
+        return compareBytes(left, right) == 0
     }
 
     /// The byte order of canonical forms: the one order every node sorts versions in.
     public static func precedes(_ left: String, _ right: String) -> Bool {
-        left.utf8.lexicographicallyPrecedes(right.utf8)
+        compareBytes(left, right) < 0
+    }
+
+    /// The UTF-8 bytes of two texts compared as memcmp does, shorter first on a common prefix.
+    /// Through contiguous storage: walking `String.UTF8View` byte by byte cost a durable push 7 %
+    /// of its time (sunshine-bench stages), comparing each ballot's current value with its version.
+    private static func compareBytes(_ left: String, _ right: String) -> Int {
+        var left = left
+        var right = right
+        return left.withUTF8 { l in
+            right.withUTF8 { r in
+                let common = min(l.count, r.count)
+                if common > 0, l.baseAddress != r.baseAddress {
+                    let order = memcmp(l.baseAddress!, r.baseAddress!, common)
+                    if order != 0 { return Int(order) }
+                }
+                return l.count - r.count
+            }
+        }
     }
 
     public static func string(_ value: JSONValue) -> String {

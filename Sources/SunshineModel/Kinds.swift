@@ -30,9 +30,11 @@ public struct Ballot: Sendable, Hashable {
 
     /// The contest and round a ballot key names — of a voided paper too, whose record has no data.
     public static func contestAndRound(ofKey key: String) -> (contest: String, round: String)? {
-        let segments = key.split(separator: "/", omittingEmptySubsequences: false)
-        guard segments.count == 6, segments[0] == "ballot" else { return nil }
-        return (String(segments[2]), String(segments[3]))
+        // By bytes: asked of every ballot a push applies, where splitting the key into Characters
+        // cost a tenth of applying it (sunshine-bench stages).
+        let segments = key.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard segments.count == 6, segments[0].elementsEqual("ballot".utf8) else { return nil }
+        return (String(Substring(segments[2])), String(Substring(segments[3])))
     }
 
     public var json: JSONValue {

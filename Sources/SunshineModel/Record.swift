@@ -21,25 +21,26 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable, Codable {
 /// ```
 public struct Record: Sendable, Hashable {
     /// `kind/scope/…`; the scope is a township id or `county`.
-    public var key: String { didSet { memo = CanonicalMemo() } }
-    public var kind: RecordKind { didSet { memo = CanonicalMemo() } }
+    public var key: String { didSet { memo = RecordMemo() } }
+    public var kind: RecordKind { didSet { memo = RecordMemo() } }
     /// The scope: repeats the key's second segment.
-    public var township: String { didSet { memo = CanonicalMemo() } }
-    public var clock: VersionVector { didSet { memo = CanonicalMemo() } }
+    public var township: String { didSet { memo = RecordMemo() } }
+    public var clock: VersionVector { didSet { memo = RecordMemo() } }
     /// The node that wrote this version.
-    public var origin: String { didSet { memo = CanonicalMemo() } }
+    public var origin: String { didSet { memo = RecordMemo() } }
     /// The writer's wall time, informational only: never used to order versions.
-    public var at: String { didSet { memo = CanonicalMemo() } }
-    public var deleted: Bool { didSet { memo = CanonicalMemo() } }
-    public var data: JSONValue { didSet { memo = CanonicalMemo() } }
+    public var at: String { didSet { memo = RecordMemo() } }
+    public var deleted: Bool { didSet { memo = RecordMemo() } }
+    public var data: JSONValue { didSet { memo = RecordMemo() } }
     /// The township store that wrote this version and the change of its log it is: what a ballot
     /// carries so that whether it reached the county before its round closed can be judged by
     /// its writer's checkpoint at the close, whichever store re-sends it (docs/replication.md,
     /// "Round closures"). Ballots only; nil on versions written before ballots carried it.
-    public var written: WrittenAt? { didSet { memo = CanonicalMemo() } }
-    /// The canonical form once computed: validation, the duplicate check, the history row and the
-    /// key's current row all need it for the same version. Any change to a member starts afresh.
-    private var memo = CanonicalMemo()
+    public var written: WrittenAt? { didSet { memo = RecordMemo() } }
+    /// The canonical form and the paper once computed: validation, the duplicate check, the history
+    /// row and the key's current row all need them for the same version. Any change to a member
+    /// starts afresh.
+    private var memo = RecordMemo()
 
     public init(
         key: String, kind: RecordKind, township: String, clock: VersionVector, origin: String, at: String, deleted: Bool = false, data: JSONValue,
@@ -70,14 +71,21 @@ public struct Record: Sendable, Hashable {
     static let members: Set<String> = ["key", "kind", "township", "clock", "origin", "at", "deleted", "data", "written"]
 
     /// The canonical JSON (RFC 8785) of this version: what "same content" means.
-    public var canonical: String { memo.value { CanonicalJSON.string(json) } }
+    public var canonical: String { memo.canonical { CanonicalJSON.string(json) } }
+
+    /// A ballot's paper, read once per version (validation, the tally's group and the round
+    /// checks all read it); nil for another kind, or data that is not a valid paper.
+    public var paper: Ballot? {
+        guard kind == .ballot else { return nil }
+        return memo.paper { try? RecordRules.ballot(data) }
+    }
 
     /// Reads a record back from the canonical JSON a store kept of it, which is then its canonical
     /// form already: sending, hashing or comparing it never writes it again.
     public init(storedCanonical text: String) throws {
         try self.init(json: JSONParser.parse(text))
         assert(CanonicalJSON.same(CanonicalJSON.string(json), text), "a stored record is its canonical form")
-        memo = CanonicalMemo(known: text)
+        memo = RecordMemo(canonical: text)
     }
 
     /// Reads a record from JSON, checking the envelope's shape (not yet the kind's rules).
@@ -174,22 +182,35 @@ public enum RecordError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(reason): \(message)" }
 }
 
-/// A record's canonical JSON, computed at most once per version and shared by its copies. It takes
-/// no part in equality or hashing: it is a function of the members, which do.
-final class CanonicalMemo: Sendable, Hashable {
-    private let text: Mutex<String?>
-
-    init(known: String? = nil) {
-        text = Mutex(known)
+/// What is derived from a version's members — its canonical JSON, a ballot's paper — computed at
+/// most once per version and shared by its copies. It takes no part in equality or hashing: it is
+/// a function of the members, which do.
+final class RecordMemo: Sendable, Hashable {
+    private struct Derived {
+        var canonical: String?
+        var paper: Ballot??
     }
 
-    func value(_ make: () -> String) -> String {
-        if let known = text.withLock({ $0 }) { return known }
+    private let derived: Mutex<Derived>
+
+    init(canonical: String? = nil) {
+        derived = Mutex(Derived(canonical: canonical))
+    }
+
+    func canonical(_ make: () -> String) -> String {
+        if let known = derived.withLock({ $0.canonical }) { return known }
         let made = make()
-        text.withLock { $0 = made }
+        derived.withLock { $0.canonical = made }
         return made
     }
 
-    static func == (lhs: CanonicalMemo, rhs: CanonicalMemo) -> Bool { true }
+    func paper(_ make: () -> Ballot?) -> Ballot? {
+        if let known = derived.withLock({ $0.paper }) { return known }
+        let made = make()
+        derived.withLock { $0.paper = .some(made) }
+        return made
+    }
+
+    static func == (lhs: RecordMemo, rhs: RecordMemo) -> Bool { true }
     func hash(into hasher: inout Hasher) {}
 }

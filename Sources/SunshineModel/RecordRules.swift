@@ -13,16 +13,17 @@ public enum RecordRules {
 
     /// Checks the key, scope, clock and the kind's data; returns nothing or throws `.invalid`.
     public static func validate(_ record: Record) throws(RecordError) {
-        let segments = record.key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard record.key.utf8.count <= maxKeyBytes else { throw .invalid("the key is longer than \(maxKeyBytes) bytes") }
+        // Split by bytes, as every pushed record passes here (sunshine-bench stages).
+        let segments = record.key.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard segments.count >= 3, segments.allSatisfy(isSegment) else {
             throw .invalid("the key \"\(record.key)\" is not kind/scope/… with segments of letters, digits, '.', '_' or '-'")
         }
-        guard segments[0] == record.kind.rawValue else {
-            throw .invalid("the key starts with \"\(segments[0])\" but the record is a \(record.kind.rawValue)")
+        guard segments[0].elementsEqual(record.kind.rawValue.utf8) else {
+            throw .invalid("the key starts with \"\(Substring(segments[0]))\" but the record is a \(record.kind.rawValue)")
         }
-        guard segments[1] == record.township else {
-            throw .invalid("the key's scope \"\(segments[1])\" differs from township \"\(record.township)\"")
+        guard segments[1].elementsEqual(record.township.utf8) else {
+            throw .invalid("the key's scope \"\(Substring(segments[1]))\" differs from township \"\(record.township)\"")
         }
         guard isScope(record.township) else {
             throw .invalid("the scope \"\(record.township)\" is neither a node id nor county")
@@ -52,9 +53,10 @@ public enum RecordRules {
         switch record.kind {
         case .ballot:
             guard record.township != countyScope else { throw .invalid("a ballot belongs to a township, not the county") }
-            let ballot = try ballot(record.data)
-            guard ballot.key(township: record.township) == record.key else {
-                throw .invalid("a ballot's key must be \(ballot.key(township: record.township)) for its contest, round, station and serial")
+            let paper: Ballot
+            if let known = record.paper { paper = known } else { paper = try ballot(record.data) }
+            guard paper.key(township: record.township) == record.key else {
+                throw .invalid("a ballot's key must be \(paper.key(township: record.township)) for its contest, round, station and serial")
             }
         case .finding:
             guard segments.count == 3 else { throw .invalid("a finding's key is finding/SCOPE/ID") }
@@ -67,8 +69,14 @@ public enum RecordRules {
         }
     }
 
+    /// The members each kind's data may have (proto-schemas/records), made once: every record
+    /// read is checked against one of them.
+    private static let ballotMembers: Set<String> = ["contest", "round", "station", "serial", "choices", "valid", "correction"]
+    private static let findingMembers: Set<String> = ["team", "category", "severity", "status", "title", "details", "notes"]
+    private static let contestMembers: Set<String> = ["title", "township", "seats", "rounds", "candidates", "closed"]
+
     public static func ballot(_ data: JSONValue) throws(RecordError) -> Ballot {
-        let fields = try Fields(data, kind: "ballot", known: ["contest", "round", "station", "serial", "choices", "valid", "correction"])
+        let fields = try Fields(data, kind: "ballot", known: ballotMembers)
         let serial = try fields.int("serial")
         guard serial >= 0 && serial < 1_000_000_000 else { throw .invalid("ballot serial must be 0 to 999999999") }
         return Ballot(
@@ -83,7 +91,7 @@ public enum RecordRules {
     }
 
     public static func finding(_ data: JSONValue) throws(RecordError) -> Finding {
-        let fields = try Fields(data, kind: "finding", known: ["team", "category", "severity", "status", "title", "details", "notes"])
+        let fields = try Fields(data, kind: "finding", known: findingMembers)
         let severityName = try fields.text("severity")
         guard let severity = Finding.Severity(rawValue: severityName) else {
             throw .invalid("severity \"\(severityName)\" is not low, medium, high or critical")
@@ -104,7 +112,7 @@ public enum RecordRules {
     }
 
     public static func contest(_ data: JSONValue) throws(RecordError) -> Contest {
-        let fields = try Fields(data, kind: "contest", known: ["title", "township", "seats", "rounds", "candidates", "closed"])
+        let fields = try Fields(data, kind: "contest", known: contestMembers)
         let seats = try fields.int("seats")
         guard seats >= 1 && seats <= 1_000 else { throw .invalid("a contest has 1 to 1000 seats") }
         let rounds = try fields.strings("rounds")
@@ -165,8 +173,10 @@ public enum RecordRules {
 
     static func isScope(_ text: String) -> Bool { text == countyScope || NodeName.isValid(text) }
 
-    static func isSegment(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 64 && text.utf8.allSatisfy { byte in
+    static func isSegment(_ text: String) -> Bool { isSegment(text.utf8) }
+
+    static func isSegment(_ bytes: some Collection<UInt8>) -> Bool {
+        !bytes.isEmpty && bytes.count <= 64 && bytes.allSatisfy { byte in
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
                 || byte == UInt8(ascii: ".")

@@ -48,7 +48,7 @@ public struct BallotGroup: Sendable, Hashable {
 
     /// The group of one current ballot value; nil for a voided paper, or data that is not a ballot.
     public init?(_ value: Record, quarantined: Bool) {
-        guard value.kind == .ballot, !value.deleted, let ballot = try? RecordRules.ballot(value.data) else { return nil }
+        guard !value.deleted, let ballot = value.paper else { return nil }
         self.init(
             contest: ballot.contest, round: ballot.round, township: value.township, choices: ballot.choices, valid: ballot.valid,
             quarantined: quarantined

@@ -9,7 +9,7 @@ import Testing
 /// A store written before a migration opens with everything it held: the same versions under
 /// the same sequence numbers, the same log heads, and numbers never handed out twice.
 @Suite struct MigrationTests {
-    @Test func aStoreFromBeforeV3KeepsItsLogItsHeadsAndItsNumbers() async throws {
+    @Test func aStoreFromBeforeV3AndV4KeepsItsLogItsHeadsItsNumbersAndItsTally() async throws {
         let path = StoreKind.scratch() + "/township-03.sqlite"
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         // The file as a build with migrations v1 and v2 left it, written by the same statements.
@@ -34,28 +34,40 @@ import Testing
 
         let store = try SQLiteStore(path: path, node: "township-03")
         let after = try await store.read { snapshot in
-            (changes: try snapshot.changes(after: 0, for: nil, limit: 100).map(\.seq), heads: try (1...6).map { try snapshot.head(at: Int64($0)) })
+            (changes: try snapshot.changes(after: 0, for: nil, limit: 100).map(\.seq), heads: try (1...6).map { try snapshot.head(at: Int64($0)) },
+             ballots: try snapshot.currentRecords(kind: .ballot).map(\.value), findings: try snapshot.currentValues(kind: .finding).map(\.value),
+             groups: try snapshot.ballotGroups(contest: nil, round: nil))
         }
         #expect(after.changes == before.changes)
         #expect(after.heads == before.heads)
+        #expect(after.ballots == before.ballots && after.ballots.count == 5)
+        #expect(after.findings == before.findings && after.findings.count == 1)
+        #expect(after.groups == before.groups && after.groups.map(\.count) == [5])
         let next = try await store.write { tx in
             try tx.write(kind: .finding, key: "finding/township-03/seal", township: "township-03",
                          data: ["team": "t", "category": "c", "severity": "low", "status": "resolved", "title": "Seal"])
         }
         #expect(try await store.read { try $0.latestSeq() } == 10, "the next number follows the highest ever handed out, not the highest held")
         #expect(try await store.read { try $0.history(of: "finding/township-03/seal") }.map(\.record).last == next)
-        // What v3 dropped is gone; what the apply path reads by is there.
-        let indexes = try await DatabaseQueue(path: path).read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('version', 'current')")
+        // What v3 and v4 dropped is gone; what the apply path reads by is there; `current` and
+        // `ballot_group` are each one B-tree (no rowid table beside a key index).
+        let (indexes, tables) = try await DatabaseQueue(path: path).read { db in
+            (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('version', 'current', 'ballot_group')"),
+             try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN ('current', 'ballot_group')"))
         }
-        #expect(Set(indexes) == ["version_by_key_clock", "version_by_origin", "current_by_kind", "current_quarantined", "sqlite_autoindex_current_1"])
+        #expect(Set(indexes) == ["version_by_key_clock", "version_by_origin", "current_quarantined", "ballot_group_by_round"])
+        #expect(tables.count == 2 && tables.allSatisfy { $0.hasSuffix("WITHOUT ROWID") }, "\(tables)")
     }
 
-    private func snapshot(of path: String) async throws -> (changes: [Int64], heads: [String?]) {
+    private func snapshot(of path: String) async throws
+        -> (changes: [Int64], heads: [String?], ballots: [SunshineModel.Record], findings: [SunshineModel.Record], groups: [BallotGroup])
+    {
         let queue = try DatabaseQueue(path: path)
         return try await queue.read { db in
             let snapshot = SQLiteSnapshot(db: db, decoded: DecodeCounter())
-            return (try snapshot.changes(after: 0, for: nil, limit: 100).map(\.seq), try (1...6).map { try snapshot.head(at: Int64($0)) })
+            return (try snapshot.changes(after: 0, for: nil, limit: 100).map(\.seq), try (1...6).map { try snapshot.head(at: Int64($0)) },
+                    try snapshot.currentRecords(kind: .ballot).map(\.value), try snapshot.currentValues(kind: .finding).map(\.value),
+                    try snapshot.ballotGroups(contest: nil, round: nil))
         }
     }
 }

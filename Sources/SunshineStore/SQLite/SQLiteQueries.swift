@@ -75,9 +75,13 @@ enum ApplyPathSQL {
     ]
 }
 
-/// The running head of one write transaction's appends.
-final class ChainCursor {
+/// Where one write transaction's appends have got to — the log's head and the last sequence
+/// number — and the store's identity, each read once a transaction rather than once a version
+/// (an import of 100,000 rows is one transaction).
+final class WriteCursor {
     var head: [UInt8]?
+    var lastSeq: Int64?
+    var identity: StoreIdentity?
 }
 
 /// The changes of one write transaction to the per-township counts, written once when its body
@@ -100,6 +104,15 @@ enum CurrentText {
     static func value(of state: KeyState) -> String {
         if state.siblings.count == 1, CanonicalJSON.same(state.siblings[0].record.canonical, state.value.canonical) { return sameAsSibling }
         return state.value.canonical
+    }
+}
+
+/// The records of one kind as a range of `current`'s primary key: every key is `kind/…`
+/// (``RecordRules``), and `0` is the byte after `/`, so the keys of a kind lie strictly between
+/// `kind/` and `kind0` — no index on `kind` is needed (schema v4).
+enum KindRange {
+    static func arguments(_ kind: RecordKind) -> StatementArguments {
+        [kind.rawValue + "/", kind.rawValue + "0"]
     }
 }
 
@@ -183,16 +196,16 @@ extension SQLiteQueries {
     func currentRecords(kind: RecordKind) throws -> [CurrentRecord] {
         try Row.fetchAll(db, sql: """
             SELECT current.siblings, current.value, current.quarantined, conflict.reason, conflict.opened_seq
-            FROM current LEFT JOIN conflict ON conflict.key = current.key WHERE current.kind = ? ORDER BY current.key
-            """, arguments: [kind.rawValue])
+            FROM current LEFT JOIN conflict ON conflict.key = current.key WHERE current.key > ? AND current.key < ? ORDER BY current.key
+            """, arguments: KindRange.arguments(kind))
             .map { CurrentRecord(try keyState($0)) }
     }
 
     func currentValues(kind: RecordKind) throws -> [CurrentValue] {
         try Row.fetchAll(db, sql: """
             SELECT CASE current.value WHEN ? THEN version.record ELSE current.value END AS value, current.quarantined
-            FROM current LEFT JOIN version ON version.seq = current.seq WHERE current.kind = ? ORDER BY current.key
-            """, arguments: [CurrentText.sameAsSibling, kind.rawValue]).map { row in
+            FROM current LEFT JOIN version ON version.seq = current.seq WHERE current.key > ? AND current.key < ? ORDER BY current.key
+            """, arguments: [CurrentText.sameAsSibling] + KindRange.arguments(kind)).map { row in
             CurrentValue(value: try decoded.decode(row["value"]), quarantined: row["quarantined"])
         }
     }
@@ -379,7 +392,7 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     let node: String
     let decoded: DecodeCounter
     /// The log's head after the last version this transaction appended, so a batch reads it once.
-    private let chain = ChainCursor()
+    private let chain = WriteCursor()
     private let countDeltas = CountDeltas()
 
     init(db: Database, node: String, decoded: DecodeCounter) {
@@ -397,9 +410,18 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
         check: (CurrentRecord?) throws -> Void
     ) throws -> SunshineModel.Record {
         try writeVersion(
-            kind: kind, key: key, township: township, data: data, deleted: deleted, at: date, over: extra, node: node, identity: try identity(),
+            kind: kind, key: key, township: township, data: data, deleted: deleted, at: date, over: extra, node: node, identity: try writerIdentity(),
             check: check
         )
+    }
+
+    /// The identity local writes stamp, read once a transaction (nothing in one changes it but
+    /// ``renewIdentity()`` and ``beginIncarnation()``, which forget it).
+    private func writerIdentity() throws -> StoreIdentity {
+        if let known = chain.identity { return known }
+        let identity = try identity()
+        chain.identity = identity
+        return identity
     }
 
     func offer(
@@ -413,18 +435,22 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     }
 
     func nextSeq() throws -> Int64 {
-        // AUTOINCREMENT hands out one more than the highest number it ever gave.
-        try (Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'version'")) ?? 0) + 1
+        // AUTOINCREMENT hands out one more than the highest number it ever gave — after this
+        // transaction's own append, one more than that.
+        if let last = chain.lastSeq { return last + 1 }
+        return try (Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'version'")) ?? 0) + 1
     }
 
     func append(_ record: SunshineModel.Record, canonical: String, flag: VersionFlag?, source: String?) throws -> Int64 {
         let previous = try chain.head ?? Data.fetchOne(db.cachedStatement(sql: ApplyPathSQL.lastHead)).map(Array.init)
         let head = LogChain.next(after: previous ?? LogChain.originBytes, canonical: canonical)
-        chain.head = head
         try db.cachedStatement(sql: ApplyPathSQL.append).execute(arguments: [
                 record.key, record.kind.rawValue, record.township, record.origin, record.clock.description, canonical, flag?.rawValue, source,
                 Data(head),
             ])
+        // Only once the row is in: an append that failed leaves the cursor where the log is.
+        chain.head = head
+        chain.lastSeq = db.lastInsertedRowID
         return db.lastInsertedRowID
     }
 
@@ -528,10 +554,12 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     }
 
     func beginIncarnation() throws {
+        chain.identity = nil
         try setMeta(Meta.actor, Actor.fresh(for: node))
     }
 
     func renewIdentity() throws {
+        chain.identity = nil
         let fresh = StoreIdentity.fresh(for: node)
         try setMeta(Meta.storeID, fresh.storeID)
         try setMeta(Meta.actor, fresh.actor)
@@ -541,6 +569,7 @@ struct SQLiteTransaction: SQLiteQueries, StoreTransaction, VersionLedger {
     /// Only the first of two processes creating the file at once gives it its id: the other's
     /// insert changes nothing.
     func ensureIdentity() throws {
+        chain.identity = nil
         let fresh = StoreIdentity.fresh(for: node)
         try db.execute(sql: "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?), (?, ?)", arguments: [
             Meta.storeID, fresh.storeID, Meta.actor, fresh.actor,

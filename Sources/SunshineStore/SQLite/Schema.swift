@@ -25,7 +25,11 @@ import SunshineModel
 /// lookups `version_by_key_clock` serves; `current_by_township` goes, as nothing reads by it since
 /// `status` reads `kind_count`.
 ///
-/// Since then, with no change to the tables: a `current` row whose value is its one sibling holds
+/// v4 (fewer B-trees per ballot, sunshine-bench stages): `current` and `ballot_group` are
+/// `WITHOUT ROWID`, and `current_by_kind` goes — the records of a kind are the keys from `kind/`
+/// to `kind0` (``KindRange``), as every key starts with its kind (``RecordRules``).
+///
+/// Since v3, with no change to the tables: a `current` row whose value is its one sibling holds
 /// an empty `value` and is read from `version` by `current.seq` (``CurrentText``).
 enum Schema {
     static var migrator: DatabaseMigrator {
@@ -176,6 +180,41 @@ enum Schema {
                 DROP INDEX current_by_township;
                 """)
             try db.execute(sql: "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'version'", arguments: [issued])
+        }
+        migrator.registerMigration("v4") { db in
+            // Each WITHOUT ROWID: one B-tree keyed by `key` instead of a rowid table and an index
+            // on `key`, so a ballot's current row and tally group are two page writes, not four.
+            // `current_by_kind` goes too: a key starts with its kind, so a kind is a range of keys.
+            try db.execute(sql: """
+                CREATE TABLE current_v4 (
+                    key TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    township TEXT NOT NULL,
+                    siblings TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    quarantined INTEGER NOT NULL,
+                    seq INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO current_v4 SELECT key, kind, township, siblings, value, deleted, quarantined, seq FROM current;
+                DROP TABLE current;
+                ALTER TABLE current_v4 RENAME TO current;
+                CREATE INDEX current_quarantined ON current (key) WHERE quarantined = 1;
+
+                CREATE TABLE ballot_group_v4 (
+                    key TEXT PRIMARY KEY,
+                    contest TEXT NOT NULL,
+                    round TEXT NOT NULL,
+                    township TEXT NOT NULL,
+                    choices TEXT NOT NULL,
+                    valid INTEGER NOT NULL,
+                    quarantined INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO ballot_group_v4 SELECT key, contest, round, township, choices, valid, quarantined FROM ballot_group;
+                DROP TABLE ballot_group;
+                ALTER TABLE ballot_group_v4 RENAME TO ballot_group;
+                CREATE INDEX ballot_group_by_round ON ballot_group (contest, round);
+                """)
         }
         return migrator
     }
