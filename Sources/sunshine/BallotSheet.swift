@@ -44,7 +44,7 @@ struct BallotSheet {
                 line: 1,
                 message: "the file is empty; its first line must be the header \(Self.columns.joined(separator: ","))")
         }
-        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let names = header.fields.map { Self.trimmed($0).lowercased() }
         let unknown = names.filter { !Self.columns.contains($0) }
         let missing = Self.requiredColumns.filter { !names.contains($0) }
         let repeated = Set(names.filter { name in names.filter { $0 == name }.count > 1 })
@@ -74,7 +74,7 @@ struct BallotSheet {
                 line: record.line, message: "\(record.fields.count) fields where the header has \(names.count)")
         }
         var field: [String: String] = [:]
-        for (name, value) in zip(names, record.fields) { field[name] = value.trimmingCharacters(in: .whitespaces) }
+        for (name, value) in zip(names, record.fields) { field[name] = Self.trimmed(value) }
         guard let serial = Int64(field["serial"] ?? "") else {
             throw Problem(line: record.line, message: "serial \"\(field["serial"] ?? "")\" is not a whole number")
         }
@@ -84,7 +84,7 @@ struct BallotSheet {
         case "no", "false", "0", "invalid": valid = false
         case let other: throw Problem(line: record.line, message: "valid \"\(other)\" is not yes or no")
         }
-        let choices = (field["choices"] ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let choices = (field["choices"] ?? "").split(separator: ";").map(Self.trimmed)
             .filter { !$0.isEmpty }
         let ballot = Ballot(
             contest: field["contest"] ?? "", round: field["round"] ?? "", station: field["station"] ?? "",
@@ -97,6 +97,14 @@ struct BallotSheet {
             throw Problem(line: record.line, message: error.message)
         }
         return ballot
+    }
+
+    /// `text` without the spaces and tabs around it (Foundation's `.whitespaces`), in Swift:
+    /// through NSString it was a quarter of importing 100,000 rows (sunshine-bench clerk).
+    static func trimmed(_ text: some StringProtocol) -> String {
+        let isSpace = { (character: Character) in character.isWhitespace && !character.isNewline }
+        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(text[first...last])
     }
 
     /// The records of a CSV text, each with the line it starts on (1-based).
