@@ -69,7 +69,7 @@ struct DashboardCommand: AsyncParsableCommand {
     static func live(_ client: OperatorClient, every: Duration) async throws {
         try await TerminalSession.run { session in
             let (inputs, input) = AsyncStream.makeStream(of: Input.self)
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await key in session.keys { input.yield(.key(key)) }
                     input.yield(.key(.quit))

@@ -50,7 +50,11 @@ import Glibc
                         "ballot", "add", "--node", township, "--data", root + "/\(township)", "--contest", "committee-\(township)",
                         "--round", "vote-1", "--station", "s01", "--serial", "\(serial)", "--choice", "cand-01",
                     ])
-                    if result.status == 0 { recorded.add(Ballot(contest: "committee-\(township)", round: "vote-1", station: "s01", serial: Int64(serial), choices: ["cand-01"]).key(township: township)) }
+                    if result.status == 0 {
+                        recorded.add(Ballot(contest: "committee-\(township)", round: "vote-1", station: "s01", serial: Int64(serial), choices: ["cand-01"]).key(township: township))
+                    } else {
+                        recorded.refused("\(township) serial \(serial), exit \(result.status): \(result.output)")
+                    }
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -83,7 +87,7 @@ import Glibc
 
         try await clerks.value
         let keys = recorded.keys
-        #expect(keys.count == 120, "every clerk's command exited 0 (the township's own store is always writable)")
+        #expect(keys.count == 120, "every clerk's command exited 0 (the township's own store is always writable): \(recorded.refusals)")
 
         // Every ballot that was recorded reaches the coordinator exactly once, and every outbox empties.
         try await waitFor("every outbox is empty", seconds: 90) {
@@ -129,12 +133,15 @@ import Glibc
     }
 }
 
-/// The ballot keys whose `ballot add` succeeded.
+/// The ballot keys whose `ballot add` succeeded, and what the others said.
 private final class Recorded: @unchecked Sendable {
     private var set: Set<String> = []
+    private var failures: [String] = []
     private let lock = NSLock()
     func add(_ key: String) { lock.withLock { _ = set.insert(key) } }
+    func refused(_ failure: String) { lock.withLock { failures.append(failure) } }
     var keys: Set<String> { lock.withLock { set } }
+    var refusals: [String] { lock.withLock { failures } }
 }
 
 /// A port nothing listens on now.

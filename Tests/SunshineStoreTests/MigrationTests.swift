@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SunshineModel
 import SunshineTestSupport
+import Synchronization
 import Testing
 
 @testable import SunshineStore
@@ -57,6 +58,29 @@ import Testing
         }
         #expect(Set(indexes) == ["version_by_key_clock", "version_by_origin", "current_quarantined", "ballot_group_by_round"])
         #expect(tables.count == 2 && tables.allSatisfy { $0.hasSuffix("WITHOUT ROWID") }, "\(tables)")
+    }
+
+    /// An agent and a clerk's command opening a store at the same moment — a new one, or one a
+    /// new build must migrate — both open it, and it is migrated once: GRDB's migrator reads which
+    /// migrations are applied outside the transaction that applies one, so the loser of the race
+    /// fails (a table that exists, or the migration's row written already) and must look again.
+    @Test(arguments: ["new", "v2"])
+    func openersRacingOverAMigrationAllOpenTheSameStore(_ start: String) async throws {
+        for round in 0..<20 {
+            let path = StoreKind.scratch() + "/race-\(round)/township-03.sqlite"
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            if start == "v2" {
+                // As a build with v1 and v2 left it: in WAL mode, as every store is.
+                try Schema.migrator.migrate(try DatabasePool(path: path), upTo: "v2")
+            }
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                do { _ = try SQLiteStore(path: path, node: "township-03") } catch { failures.withLock { $0.append("\(error)") } }
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "round \(round): \(failures.withLock { $0 })")
+            let applied = try await DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+            #expect(applied == ["v1", "v2", "v3", "v4"])
+        }
     }
 
     private func snapshot(of path: String) async throws

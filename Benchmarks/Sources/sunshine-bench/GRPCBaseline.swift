@@ -23,8 +23,8 @@ struct JSONDeserializer<Message: Decodable & Sendable>: MessageDeserializer {
 }
 
 enum GRPCJSON {
-    nonisolated(unsafe) static let encoder = JSONEncoder()
-    nonisolated(unsafe) static let decoder = JSONDecoder()
+    static let encoder = JSONEncoder()
+    static let decoder = JSONDecoder()
 }
 
 /// The messages: a ping like Sunshine's, and a ballot record with the same members as Sunshine's.

@@ -1,7 +1,8 @@
 import Foundation
 
 // sunshine-bench [SCENARIO…] [--tiny] [--reps N] [--json FILE] [--data DIR] [--sunshine PATH]
-//                [--province TOWNSHIPS] [--keep]  (--keep leaves the stores and databases in DIR)
+//                [--province TOWNSHIPS] [--province-ballots PER_TOWNSHIP] [--keep]
+//                (--keep leaves the stores and databases in DIR)
 //
 // Scenarios: 1 roundtrip, 2 pipeline, 3 durable, 4 catchup, 5 live, 6 clerk, 7 connections,
 // 8 province (all by default). Every figure is printed beside its baseline from the same run.
@@ -24,7 +25,7 @@ func usage() -> Never {
         Data(
             """
             usage: sunshine-bench [SCENARIO…] [--tiny] [--reps N] [--json FILE] [--data DIR] [--sunshine PATH]
-                                  [--province TOWNSHIPS] [--keep]
+                                  [--province TOWNSHIPS] [--province-ballots PER_TOWNSHIP] [--keep]
             scenarios: \(names) (default: all)
 
             """.utf8))
@@ -103,6 +104,7 @@ func main() async -> Int32 {
         case "--sunshine": sunshinePath = value()
         case "--keep": keep = true
         case "--province": sizes.provinceTownships = Int(value()) ?? { usage() }()
+        case "--province-ballots": sizes.provincePerTownship = Int(value()) ?? { usage() }()
         case "-h", "--help": usage()
         default:
             guard let scenario = scenarios.first(where: { $0.number == argument || $0.name == argument }) else {

@@ -47,7 +47,7 @@ public final class InMemoryStore: ReplicaStore {
                         checkpointHead: agent["checkpointHead"]?.stringValue, lastHello: agent["lastHello"]?.intValue ?? 0
                     ))
                 } else if let refusal = line["refusal"], let fields = refusal.objectValue?.compactMapValues(\.stringValue), fields.count == 8 {
-                    try tx.holdAside(Refusal(
+                    _ = try tx.holdAside(Refusal(
                         node: fields["node"]!, store: fields["store"]!, key: fields["key"]!, township: fields["township"]!,
                         reason: fields["reason"]!, message: fields["message"]!, at: fields["at"]!, version: fields["version"]!
                     ))

@@ -140,15 +140,19 @@ public final class SQLiteStore: ReplicaStore {
     }
 
     /// Brings the file's tables up to date. GRDB's migrator reads which migrations are applied
-    /// outside the transaction that applies one, so two processes opening a new file at the same
-    /// moment — an agent and a clerk's first `ballot add` — can both try the same migration; the one
-    /// that loses sees the other's work when it tries again.
+    /// outside the transaction that applies one, so two processes opening a new or an older file at
+    /// the same moment — an agent and a clerk's first `ballot add` — can both try the same
+    /// migration. The loser's transaction fails — on a table the winner created (an SQL error) or on
+    /// the migration's row the winner wrote (a constraint) — and rolls back whole, so it only has
+    /// to look again to see the other's work.
     private static func migrate(_ pool: DatabasePool) throws {
         var attempt = 0
         while true {
             do {
                 return try Schema.migrator.migrate(pool)
-            } catch let error as DatabaseError where attempt < 20 && error.resultCode == .SQLITE_ERROR {
+            } catch let error as DatabaseError
+                where attempt < 20 && [.SQLITE_ERROR, .SQLITE_CONSTRAINT].contains(error.resultCode)
+            {
                 attempt += 1
                 Thread.sleep(forTimeInterval: 0.05)
             }
