@@ -70,16 +70,20 @@ public struct Span: Sendable, Hashable {
 
     /// A span of `text` in `style`; control characters in `text` are replaced (see `text`).
     public init(_ text: String, style: TextStyle = .plain) {
-        let isControl: (Unicode.Scalar) -> Bool = { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }
-        if text.unicodeScalars.contains(where: isControl) {
-            var clean = String.UnicodeScalarView()
-            for scalar in text.unicodeScalars { clean.append(isControl(scalar) ? "\u{FFFD}" : scalar) }
-            self.text = String(clean)
-        } else {
-            self.text = text
-        }
+        self.text = terminalSafe(text)
         self.style = style
     }
+}
+
+/// `text` with its control characters (C0, DEL and C1) replaced by U+FFFD, so that data shown on
+/// a terminal — a township's name, a field of a clerk's sheet — can never move the cursor or
+/// restyle the screen.
+public func terminalSafe(_ text: some StringProtocol) -> String {
+    let isControl: (Unicode.Scalar) -> Bool = { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }
+    guard text.unicodeScalars.contains(where: isControl) else { return String(text) }
+    var clean = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars { clean.append(isControl(scalar) ? "\u{FFFD}" : scalar) }
+    return String(clean)
 }
 
 /// A line of text made of styled spans, measured and cut in terminal columns, and rendered either

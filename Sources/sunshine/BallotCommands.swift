@@ -47,15 +47,27 @@ struct BallotCommand: AsyncParsableCommand {
         @Flag(help: "Print the result as JSON (proto-schemas/cli/ballot-import.schema.json).") var json = false
 
         func run() async throws {
-            let text: String
+            let data: Data
             if file == "-" {
-                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                do {
+                    data = try FileHandle.standardInput.readToEnd() ?? Data()
+                } catch {
+                    throw CommandFailure(
+                        "Standard input cannot be read (\(error.localizedDescription)); pipe a CSV sheet into it, or give the sheet's path.")
+                }
             } else {
-                guard let data = FileManager.default.contents(atPath: file) else {
+                guard let contents = FileManager.default.contents(atPath: file) else {
                     throw CommandFailure(
                         "There is no readable file \(file); give the path of a CSV sheet, or - for standard input.")
                 }
-                text = String(decoding: data, as: UTF8.self)
+                data = contents
+            }
+            // A sheet saved in another encoding, or not a sheet at all, is refused whole: read as
+            // UTF-8 its bytes would become U+FFFD in stored papers.
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw CommandFailure(
+                    "\(file == "-" ? "Standard input" : file) is not UTF-8 text, so it is not read as a sheet; nothing was written. "
+                        + "Save the sheet as CSV in UTF-8 and import that.")
             }
             let sheet: BallotSheet
             do throws(BallotSheet.Problem) {

@@ -1,4 +1,5 @@
 import Foundation
+import SunshineConsole
 import SunshineModel
 
 // CSV is read here rather than with a package: the CSV readers on the machine's package list
@@ -27,6 +28,20 @@ struct BallotSheet {
     struct Problem: Error, Equatable {
         var line: Int
         var message: String
+
+        /// `message` as a terminal may show it: no control characters, and no longer than a few
+        /// lines however long the field it quotes (a sheet's values are quoted through ``shown(_:)``).
+        init(line: Int, message: String) {
+            self.line = line
+            let safe = terminalSafe(message)
+            self.message = safe.count > 400 ? safe.prefix(400) + "…" : safe
+        }
+    }
+
+    /// A value of the sheet as a message quotes it: without control characters, at most 40 characters.
+    static func shown(_ value: some StringProtocol) -> String {
+        let safe = terminalSafe(value)
+        return safe.count > 40 ? safe.prefix(40) + "…" : safe
     }
 
     static let requiredColumns = ["contest", "round", "station", "serial", "choices"]
@@ -51,8 +66,8 @@ struct BallotSheet {
         guard unknown.isEmpty, missing.isEmpty, repeated.isEmpty else {
             var faults: [String] = []
             if !missing.isEmpty { faults.append("lacks \(missing.joined(separator: ", "))") }
-            if !unknown.isEmpty { faults.append("has unknown columns \(unknown.joined(separator: ", "))") }
-            if !repeated.isEmpty { faults.append("repeats \(repeated.sorted().joined(separator: ", "))") }
+            if !unknown.isEmpty { faults.append("has unknown columns \(unknown.map(Self.shown).joined(separator: ", "))") }
+            if !repeated.isEmpty { faults.append("repeats \(repeated.sorted().map(Self.shown).joined(separator: ", "))") }
             throw Problem(
                 line: header.line,
                 message: "the header \(faults.joined(separator: " and ")); it must name the columns "
@@ -76,13 +91,13 @@ struct BallotSheet {
         var field: [String: String] = [:]
         for (name, value) in zip(names, record.fields) { field[name] = Self.trimmed(value) }
         guard let serial = Int64(field["serial"] ?? "") else {
-            throw Problem(line: record.line, message: "serial \"\(field["serial"] ?? "")\" is not a whole number")
+            throw Problem(line: record.line, message: "serial \"\(Self.shown(field["serial"] ?? ""))\" is not a whole number")
         }
         let valid: Bool
         switch (field["valid"] ?? "").lowercased() {
         case "", "yes", "true", "1", "valid": valid = true
         case "no", "false", "0", "invalid": valid = false
-        case let other: throw Problem(line: record.line, message: "valid \"\(other)\" is not yes or no")
+        case let other: throw Problem(line: record.line, message: "valid \"\(Self.shown(other))\" is not yes or no")
         }
         let choices = (field["choices"] ?? "").split(separator: ";").map(Self.trimmed)
             .filter { !$0.isEmpty }

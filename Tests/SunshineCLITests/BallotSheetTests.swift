@@ -40,4 +40,12 @@ import Testing
         }
         #expect(throws: BallotSheet.Problem.self) { try BallotSheet("") }
     }
+
+    @Test func aQuotedValueIsShownWithoutControlCharactersAndCutShort() throws {
+        let sheet = try BallotSheet("contest,round,station,serial,choices\nc,r,s,\u{07}\(String(repeating: "9x", count: 500)),a\n")
+        let message = try #require(sheet.problems.first).message
+        #expect(message.hasPrefix("serial \"\u{FFFD}9x9x") && message.hasSuffix("…\" is not a whole number"), "\(message)")
+        #expect(message.count < 80)
+        #expect(BallotSheet.Problem(line: 1, message: String(repeating: "y", count: 1_000)).message.count == 401)
+    }
 }

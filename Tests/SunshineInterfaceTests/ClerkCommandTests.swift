@@ -101,6 +101,28 @@ import Testing
         #expect(bad.isClean && refused.isClean)
     }
 
+    /// A file that is no sheet, an input that cannot be read and a field that would drive the
+    /// clerk's terminal each get one sentence and a failing exit, and nothing is written.
+    @Test func aSheetThatIsNotTextAnUnreadableInputAndControlBytesAreRefusedInOneSentence() async throws {
+        let binary = county.pki.directory.path + "/binary.csv"
+        try Data((0..<4_096).map { UInt8($0 % 256) }).write(to: URL(fileURLWithPath: binary))
+        let notText = try await sunshine(["ballot", "import", binary] + clerk)
+        #expect(notText.status != 0 && notText.stderr.contains("is not UTF-8 text") && notText.isClean, "\(notText)")
+
+        // Standard input that is a directory: reading it fails (EISDIR), and must not trap.
+        let fromDirectory = try runProcess("/bin/sh", ["-c", #"exec "$0" ballot import - "$@" < /"#, SunshineExecutable.path] + clerk)
+        #expect(fromDirectory.status == 1 && fromDirectory.output.contains("Standard input cannot be read"), "\(fromDirectory)")
+
+        let hostile = county.pki.directory.path + "/hostile.csv"
+        let long = String(repeating: "x", count: 100_000)
+        try "contest,round,station,serial,choices,valid\ncommittee-2026,vote-1,s01,1,cand-01,\u{1B}[2J\ncommittee-2026,vote-1,s01,\(long),cand-01,yes\n"
+            .write(toFile: hostile, atomically: true, encoding: .utf8)
+        let shown = try await sunshine(["ballot", "import", hostile] + clerk)
+        #expect(shown.status != 0 && shown.stderr.contains("line 2: valid \"\u{FFFD}[2j\" is not yes or no"), "\(shown)")
+        #expect(!shown.stderr.contains("\u{1B}") && shown.stderr.utf8.count < 2_000, "no control bytes, and not the 100,000-character field")
+        #expect(try await papers().isEmpty)
+    }
+
     @Test func aPaperIsCheckedAgainstItsContestWhenTheStoreHoldsIt() async throws {
         let store = try county.store("township-01")
         let contest = Record(

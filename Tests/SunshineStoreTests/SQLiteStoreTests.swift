@@ -28,6 +28,37 @@ import Testing
         #expect(try await agent.read { try $0.outboxCount(of: "township-03", after: 0) } == 1)
     }
 
+    /// `local status` or `ballot list` while an import of 100,000 rows (or any program) holds the
+    /// write lock: opening a store that is already made writes nothing, so it reads at once.
+    @Test func aStoreOpensAndReadsWhileAnotherProgramHoldsItsWriteLock() async throws {
+        let path = directory + "/township-03.sqlite"
+        let paper = Ballot(contest: "c", round: "vote-1", station: "s01", serial: 1, choices: [])
+        // The agent has the store open, as it always has.
+        let agent = try SQLiteStore(path: path, node: "township-03")
+        _ = try await agent.write { tx in
+            try tx.write(kind: .ballot, key: paper.key(township: "township-03"), township: "township-03", data: paper.json)
+        }
+        // Another connection holds the write lock (BEGIN IMMEDIATE) until told to let go.
+        let writer = try DatabaseQueue(path: path)
+        let (held, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        Thread.detachNewThread {
+            try? writer.inDatabase { db in
+                try db.inTransaction(.immediate) {
+                    held.signal()
+                    release.wait()
+                    return .rollback
+                }
+            }
+        }
+        held.wait()
+        defer { release.signal() }
+        let started = ContinuousClock.now
+        let reader = try SQLiteStore(path: path, node: "township-03")
+        #expect(try await reader.read { try $0.currentValues(kind: .ballot) }.count == 1)
+        #expect(ContinuousClock.now - started < .seconds(5), "well inside the 10 s busy timeout a write would wait")
+        _ = agent
+    }
+
     @Test func aCorruptFileIsRefusedWithOneSentenceNamingIt() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/township-01.sqlite"

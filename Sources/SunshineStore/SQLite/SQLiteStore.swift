@@ -26,8 +26,13 @@ public final class SQLiteStore: ReplicaStore {
             // GRDB's WAL set-up sets synchronous = NORMAL after prepareDatabase; FULL must be set
             // on the writer afterwards, outside a transaction (DESIGN §3.8).
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            try Self.migrate(pool)
-            try pool.write { db in try SQLiteTransaction(db: db, node: node, decoded: DecodeCounter()).ensureIdentity() }
+            // A store already migrated and identified opens without writing, so that a clerk's
+            // `local status` or `ballot list` reads it while an import or the agent holds the
+            // write lock (WAL readers never wait for the writer).
+            if try !Self.isReady(pool) {
+                try Self.migrate(pool)
+                try pool.write { db in try SQLiteTransaction(db: db, node: node, decoded: DecodeCounter()).ensureIdentity() }
+            }
             // Touch a data page, so a damaged file is refused now rather than at the first write.
             _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM version LIMIT 1") }
         } catch let error as DatabaseError {
@@ -137,6 +142,14 @@ public final class SQLiteStore: ReplicaStore {
 
     private static func reason(errno code: Int32) -> String {
         code == 0 ? "unknown reason" : String(cString: strerror(code)).lowercased()
+    }
+
+    /// Whether every migration has run and the store has its identity: nothing to write on opening.
+    private static func isReady(_ pool: DatabasePool) throws -> Bool {
+        try pool.read { db in
+            guard try Schema.migrator.hasCompletedMigrations(db) else { return false }
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM meta WHERE name IN (?, ?)", arguments: [Meta.storeID, Meta.actor]) == 2
+        }
     }
 
     /// Brings the file's tables up to date. GRDB's migrator reads which migrations are applied
