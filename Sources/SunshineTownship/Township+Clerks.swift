@@ -21,14 +21,23 @@ extension Township {
         }
     }
 
-    /// Opens a new finding about this township under `id`; refuses an id already used.
+    /// Opens a new finding about this township under `id`, refusing an id already used; without
+    /// one, under the next free `f-NNN` — chosen in the same transaction as the write, so that
+    /// clerks opening findings at once each get their own.
     @discardableResult
-    public func open(_ finding: Finding, id: String) async throws -> Record {
+    public func open(_ finding: Finding, id: String? = nil) async throws -> Record {
         try await store.write { tx in
-            let key = Self.findingKey(township: tx.node, id: id)
+            let key = Self.findingKey(township: tx.node, id: try id ?? Self.nextFindingID(in: tx))
             if try tx.current(of: key) != nil { throw TownshipError.findingExists(key: key) }
             return try tx.write(kind: .finding, key: key, township: tx.node, data: finding.json)
         }
+    }
+
+    /// `f-001`, `f-002`, …: one more than the highest such id of this township.
+    static func nextFindingID(in tx: some StoreTransaction) throws -> String {
+        let prefix = findingKey(township: tx.node, id: "f-")
+        let numbers = try tx.currentValues(kind: .finding).map(\.value.key).compactMap { $0.hasPrefix(prefix) ? Int($0.dropFirst(prefix.count)) : nil }
+        return String(format: "f-%03d", (numbers.max() ?? 0) + 1)
     }
 
     /// Edits this township's finding `id`: `change` is applied to the value every node shows now

@@ -44,16 +44,7 @@ struct FindingCommand: AsyncParsableCommand {
                 title: title, details: details, notes: notes
             )
             let office = try township.open()
-            let id: String
-            if let given = self.id { id = given } else { id = try await nextID(office) }
             Output.say(recordedLine(try await writeLocally { try await office.open(finding, id: id) }, "Opened"))
-        }
-
-        /// `f-001`, `f-002`, …: one more than the highest such id of this township.
-        private func nextID(_ office: Township) async throws -> String {
-            let prefix = Township.findingKey(township: office.node, id: "f-")
-            let numbers = try await office.findings().compactMap { Int($0.record.key.dropFirst(prefix.count)) }
-            return String(format: "f-%03d", (numbers.max() ?? 0) + 1)
         }
     }
 

@@ -146,6 +146,23 @@ import Testing
             "\(round)")
     }
 
+    /// Inspectors at several desks opening findings at the same moment each get the next free id.
+    @Test func findingsOpenedAtOnceEachGetTheirOwnID() async throws {
+        let runs = try await withThrowingTaskGroup(of: Run.self) { group in
+            for desk in 1...6 {
+                group.addTask {
+                    try await sunshine(
+                        ["finding", "open", "--team", "team-0\(desk)", "--category", "c", "--severity", "low", "--title", "desk \(desk)"]
+                            + self.clerk)
+                }
+            }
+            return try await group.reduce(into: [Run]()) { $0.append($1) }
+        }
+        for run in runs { #expect(run.status == 0, "\(run)") }
+        let listed = try await sunshine(["finding", "list", "--json"] + clerk).json(FindingListShape.self).findings
+        #expect(listed.map(\.id).sorted() == (1...6).map { String(format: "f-%03d", $0) })
+    }
+
     @Test func findingsAreOpenedEditedAnnotatedAndListed() async throws {
         let opened = try await sunshine(
             [
