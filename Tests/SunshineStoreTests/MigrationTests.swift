@@ -61,9 +61,10 @@ import Testing
     }
 
     /// An agent and a clerk's command opening a store at the same moment — a new one, or one a
-    /// new build must migrate — both open it, and it is migrated once: GRDB's migrator reads which
+    /// new build must migrate — both open it, and it is migrated once: SQLite refuses a second
+    /// `journal_mode = WAL` at once while the first is under way, and GRDB's migrator reads which
     /// migrations are applied outside the transaction that applies one, so the loser of the race
-    /// fails (a table that exists, or the migration's row written already) and must look again.
+    /// fails (busy, a table that exists, or the migration's row written already) and must try again.
     @Test(arguments: ["new", "v2"])
     func openersRacingOverAMigrationAllOpenTheSameStore(_ start: String) async throws {
         for round in 0..<20 {

@@ -22,7 +22,7 @@ public final class SQLiteStore: ReplicaStore {
         configuration.label = "sunshine.\(node)"
         try Self.prepare(path)
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = try Self.openPool(path: path, configuration: configuration)
             // GRDB's WAL set-up sets synchronous = NORMAL after prepareDatabase; FULL must be set
             // on the writer afterwards, outside a transaction (DESIGN §3.8).
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
@@ -142,6 +142,21 @@ public final class SQLiteStore: ReplicaStore {
 
     private static func reason(errno code: Int32) -> String {
         code == 0 ? "unknown reason" : String(cString: strerror(code)).lowercased()
+    }
+
+    /// GRDB puts a new file in WAL mode as it opens it, and SQLite answers `PRAGMA journal_mode =
+    /// WAL` with SQLITE_BUSY at once — its busy handler is not asked — while another connection is
+    /// doing the same: a clerk's first `ballot add` beside the agent. So opening tries again, for
+    /// as long as the busy timeout would have waited.
+    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
     }
 
     /// Whether every migration has run and the store has its identity: nothing to write on opening.
