@@ -52,10 +52,9 @@ import Testing
         }
         held.wait()
         defer { release.signal() }
-        let started = ContinuousClock.now
+        // Before, opening wrote (migrations, identity) and was refused as busy after 10 s.
         let reader = try SQLiteStore(path: path, node: "township-03")
         #expect(try await reader.read { try $0.currentValues(kind: .ballot) }.count == 1)
-        #expect(ContinuousClock.now - started < .seconds(5), "well inside the 10 s busy timeout a write would wait")
         _ = agent
     }
 
