@@ -146,14 +146,6 @@ struct Run: Sendable, CustomStringConvertible {
     }
 }
 
-/// Runs `blocking` on a thread of its own, so that waiting for a child process never holds one of
-/// the few threads the coordinator and agents of this test process run their tasks on.
-func offThePool<T: Sendable>(_ blocking: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try blocking() }) }
-    }
-}
-
 /// Runs `sunshine ARGUMENTS`, with `input` as standard input, and waits for it (killing it after `timeout`).
 func sunshine(_ arguments: [String], input: String? = nil, timeout: TimeInterval = 60) async throws -> Run {
     try await offThePool { try runSunshine(arguments, input: input, timeout: timeout) }

@@ -25,7 +25,8 @@ import Testing
                 #expect(me.tag == "township-02")
             }
             #expect(responder.hellos == ["township-02"])
-            #expect(responder.pings == [PingParams(seq: 12, outbox: 3)])
+            // The client's own heartbeats (no report) may come too, if the test outlives one.
+            #expect(responder.pings.filter { $0 != PingParams() } == [PingParams(seq: 12, outbox: 3)])
         }
     }
 

@@ -50,7 +50,7 @@ import Testing
                 }
             }
         }
-        held.wait()
+        try await offThePool { held.wait() }
         defer { release.signal() }
         // Before, opening wrote (migrations, identity) and was refused as busy after 10 s.
         let reader = try SQLiteStore(path: path, node: "township-03")

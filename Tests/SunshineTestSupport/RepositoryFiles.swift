@@ -30,3 +30,12 @@ public func runProcess(_ executable: String, _ arguments: [String], timeout: Tim
     watchdog.cancel()
     return (process.terminationStatus, String(decoding: output, as: UTF8.self))
 }
+
+/// Runs `blocking` on a thread of its own, so that waiting — for a child process, a lock, threads
+/// racing — never holds one of the few threads (two on a 2-core machine) that every test's
+/// coordinator and agents run their tasks on.
+public func offThePool<T: Sendable>(_ blocking: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try blocking() }) }
+    }
+}
