@@ -33,15 +33,15 @@ struct BallotSheet {
         /// lines however long the field it quotes (a sheet's values are quoted through ``shown(_:)``).
         init(line: Int, message: String) {
             self.line = line
-            let safe = terminalSafe(message)
-            self.message = safe.count > 400 ? safe.prefix(400) + "…" : safe
+            self.message = BallotSheet.shown(message, atMost: 400)
         }
     }
 
-    /// A value of the sheet as a message quotes it: without control characters, at most 40 characters.
-    static func shown(_ value: some StringProtocol) -> String {
+    /// A value of the sheet as a message quotes it: without control characters, and at most
+    /// `limit` characters (40 for a field), cut with "…".
+    static func shown(_ value: some StringProtocol, atMost limit: Int = 40) -> String {
         let safe = terminalSafe(value)
-        return safe.count > 40 ? safe.prefix(40) + "…" : safe
+        return safe.count > limit ? safe.prefix(limit) + "…" : safe
     }
 
     static let requiredColumns = ["contest", "round", "station", "serial", "choices"]
@@ -66,8 +66,8 @@ struct BallotSheet {
         guard unknown.isEmpty, missing.isEmpty, repeated.isEmpty else {
             var faults: [String] = []
             if !missing.isEmpty { faults.append("lacks \(missing.joined(separator: ", "))") }
-            if !unknown.isEmpty { faults.append("has unknown columns \(unknown.map(Self.shown).joined(separator: ", "))") }
-            if !repeated.isEmpty { faults.append("repeats \(repeated.sorted().map(Self.shown).joined(separator: ", "))") }
+            if !unknown.isEmpty { faults.append("has unknown columns \(unknown.map { Self.shown($0) }.joined(separator: ", "))") }
+            if !repeated.isEmpty { faults.append("repeats \(repeated.sorted().map { Self.shown($0) }.joined(separator: ", "))") }
             throw Problem(
                 line: header.line,
                 message: "the header \(faults.joined(separator: " and ")); it must name the columns "

@@ -149,12 +149,23 @@ public final class SQLiteStore: ReplicaStore {
     /// doing the same: a clerk's first `ballot add` beside the agent. So opening tries again, for
     /// as long as the busy timeout would have waited.
     private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
-        let deadline = ContinuousClock.now + .seconds(10)
+        try retryingWhileAnotherOpener(fails: [.SQLITE_BUSY], for: .seconds(10), pause: 0.01) {
+            try DatabasePool(path: path, configuration: configuration)
+        }
+    }
+
+    /// Runs `step` of opening again, after `pause` seconds, while it fails with one of `codes` —
+    /// what another process setting up the same file at the same moment makes it fail with — for
+    /// at most `limit`; then its error stands.
+    private static func retryingWhileAnotherOpener<T>(
+        fails codes: [ResultCode], for limit: Duration, pause: TimeInterval, _ step: () throws -> T
+    ) throws -> T {
+        let deadline = ContinuousClock.now + limit
         while true {
             do {
-                return try DatabasePool(path: path, configuration: configuration)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
-                Thread.sleep(forTimeInterval: 0.01)
+                return try step()
+            } catch let error as DatabaseError where codes.contains(error.resultCode) && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: pause)
             }
         }
     }
@@ -174,16 +185,8 @@ public final class SQLiteStore: ReplicaStore {
     /// the migration's row the winner wrote (a constraint) — and rolls back whole, so it only has
     /// to look again to see the other's work.
     private static func migrate(_ pool: DatabasePool) throws {
-        var attempt = 0
-        while true {
-            do {
-                return try Schema.migrator.migrate(pool)
-            } catch let error as DatabaseError
-                where attempt < 20 && [.SQLITE_ERROR, .SQLITE_CONSTRAINT].contains(error.resultCode)
-            {
-                attempt += 1
-                Thread.sleep(forTimeInterval: 0.05)
-            }
+        try retryingWhileAnotherOpener(fails: [.SQLITE_ERROR, .SQLITE_CONSTRAINT], for: .seconds(1), pause: 0.05) {
+            try Schema.migrator.migrate(pool)
         }
     }
 
