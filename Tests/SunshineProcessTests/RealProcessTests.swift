@@ -60,17 +60,18 @@ import Glibc
             }
         }
 
-        // Another program holds the coordinator's database past its 10 s busy timeout.
+        // Another program holds the coordinator's database past its 10 s busy timeout, by 6 s, so
+        // that some push's commit falls in that window even on a loaded machine.
         try await Task.sleep(for: .seconds(1))
         let lock = try runProcessInBackground("python3", ["-c", """
             import sqlite3, sys, time
             db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
             db.execute("BEGIN EXCLUSIVE")
             print("locked", flush=True)
-            time.sleep(12)
+            time.sleep(16)
             db.execute("ROLLBACK")
             """, root + "/county/coordinator.sqlite"])
-        try await Task.sleep(for: .seconds(13))
+        try await Task.sleep(for: .seconds(17))
         lock.waitUntilExit()
 
         // kill -9 of the coordinator and of an agent, both started again as systemd would.
